@@ -1,0 +1,1 @@
+//! Classic supervised learners in the scikit-learn mould: `fit` returns a fitted model.

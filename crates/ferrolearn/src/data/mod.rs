@@ -1,0 +1,1 @@
+//! Dataset readers (IDX, CIFAR-10 binary, CSV), in-memory datasets, loaders and splits.

@@ -1,0 +1,1 @@
+//! Layers, initialisation, losses and models built on [`crate::autograd`].

@@ -1,0 +1,1 @@
+//! The training loop: epochs, early stopping, checkpoints, resume and progress.

@@ -1,0 +1,1 @@
+//! Pictures: training curves, confusion matrices, weight templates and filters.
