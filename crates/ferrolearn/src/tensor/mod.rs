@@ -7,6 +7,7 @@
 //! Shape mismatches panic with a [`ShapeError`] (see the crate docs and [`catch_shape_error`]).
 
 mod check;
+pub mod kernels;
 mod create;
 
 pub use check::{catch_shape_error, quiet_shape_panics, ShapeError};

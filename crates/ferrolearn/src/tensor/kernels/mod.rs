@@ -1,0 +1,1 @@
+//! Compute kernels on raw slices: GEMM, convolution (im2col) and pooling.
