@@ -8,6 +8,8 @@
 mod case;
 #[path = "reference_checks/classic.rs"]
 mod classic;
+#[path = "reference_checks/ops.rs"]
+mod ops;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -17,6 +19,7 @@ use case::Case;
 /// The checker for a family, or `None` when no issue has covered it yet.
 fn checker(family: &str) -> Option<fn(&Case) -> Result<(), String>> {
     match family {
+        "linear" | "conv2d" | "pool" | "batchnorm" | "activations" | "losses" => Some(ops::check),
         "classic" => Some(classic::check),
         _ => None,
     }

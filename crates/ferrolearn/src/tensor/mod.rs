@@ -7,10 +7,17 @@
 //! Shape mismatches panic with a [`ShapeError`] (see the crate docs and [`catch_shape_error`]).
 
 mod check;
-pub mod kernels;
+mod conv;
 mod create;
+mod elementwise;
+pub mod kernels;
+mod layout;
+mod linalg;
+mod reduce;
+pub mod shape;
 
 pub use check::{catch_shape_error, quiet_shape_panics, ShapeError};
+pub use conv::PoolWindow;
 
 use std::fmt;
 use std::sync::Arc;
