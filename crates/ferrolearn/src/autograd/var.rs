@@ -108,6 +108,22 @@ impl Var {
         self.0.value.item()
     }
 
+    /// Mutable access to a leaf's value, for optimizers and checkpoint loading: in place when
+    /// no graph still holds this variable, otherwise on a fresh copy that keeps the id (the
+    /// old graph keeps the old value). Any recorded op is dropped: the result is a leaf.
+    pub fn value_mut(&mut self) -> &mut Tensor {
+        if Arc::get_mut(&mut self.0).is_none_or(|inner| inner.op.is_some()) {
+            *self = Var(Arc::new(VarInner {
+                id: self.0.id,
+                value: self.0.value.clone(),
+                op: None,
+                requires_grad: self.0.requires_grad,
+            }));
+        }
+        let inner = Arc::get_mut(&mut self.0).expect("a freshly made Var is unshared");
+        &mut inner.value
+    }
+
     pub(crate) fn op(&self) -> Option<&Op> {
         self.0.op.as_ref()
     }

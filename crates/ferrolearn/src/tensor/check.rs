@@ -70,10 +70,16 @@ pub fn catch_shape_error<T>(f: impl FnOnce() -> T) -> Result<T, ShapeError> {
 pub fn quiet_shape_panics() {
     let previous = panic::take_hook();
     panic::set_hook(Box::new(move |info| {
-        if RAISED.with(|r| r.borrow().is_none()) {
+        if !is_raising_shape_error() {
             previous(info);
         }
     }));
+}
+
+/// Whether a shape error is being raised on this thread (for panic hooks that report it
+/// differently from other panics).
+pub fn is_raising_shape_error() -> bool {
+    RAISED.with(|r| r.borrow().is_some())
 }
 
 /// Formats a shape as `[a, b, c]`.

@@ -16,7 +16,7 @@ mod linalg;
 mod reduce;
 pub mod shape;
 
-pub use check::{catch_shape_error, quiet_shape_panics, ShapeError};
+pub use check::{catch_shape_error, is_raising_shape_error, quiet_shape_panics, ShapeError};
 pub use conv::PoolWindow;
 
 use std::fmt;

@@ -1,0 +1,3 @@
+//! One module per subcommand: each parses its flags into an `Args` and has a `run`.
+
+pub mod gradcheck;
