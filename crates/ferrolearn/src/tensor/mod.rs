@@ -7,8 +7,8 @@
 //! Shape mismatches panic with a [`ShapeError`] (see the crate docs and [`catch_shape_error`]).
 
 mod check;
-pub mod kernels;
 mod create;
+pub mod kernels;
 
 pub use check::{catch_shape_error, quiet_shape_panics, ShapeError};
 
