@@ -103,12 +103,13 @@ pub enum Threading {
 ///
 /// `A` is `[m, k]`, `B` is `[k, n]` and `C` is `[m, n]` (read from the layouts). This is the
 /// building block of [`matmul`] and of the convolution kernels, which multiply column blocks of
-/// larger matrices in place. The result is deterministic: the same inputs give the same bits
-/// whatever the number of threads.
+/// larger matrices in place. gemm splits the output, never the inner sum, over threads, so
+/// repeated calls on the same inputs give the same bits.
 ///
 /// # Panics
 /// When the inner or outer dimensions disagree, when a view reaches past the end of its slice,
 /// when the `c` view maps two elements to one address, or when a stride exceeds `isize::MAX`.
+#[allow(clippy::too_many_arguments)]
 pub fn gemm_strided(
     c: &mut [f32],
     c_layout: MatLayout,
