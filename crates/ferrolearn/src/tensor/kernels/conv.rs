@@ -243,9 +243,30 @@ fn im2col(g: &Conv2dGeometry, x: &[f32], oy0: usize, oy1: usize, col: &mut [f32]
     let mut rows = col.chunks_exact_mut(ncols);
     for plane in x.chunks_exact(g.h * g.w) {
         for ky in 0..g.kh {
+            let merged = merged_rows(g, ky, oy0, oy1);
             for kx in 0..g.kw {
                 let dst = rows.next().expect("col has C_in kH kW rows");
                 let (lo, hi) = valid_range(ow, g.w, kx, sw, pw);
+                if let Some((a, b)) = merged {
+                    // Rows `a..b` (block-relative) read real input rows; all their valid
+                    // entries form one run in `plane` and in `dst`: copy it in one go, then
+                    // zero the padding columns, which received neighbouring-row values.
+                    dst[..a * ow].fill(0.0);
+                    dst[b * ow..].fill(0.0);
+                    let body = &mut dst[a * ow..b * ow];
+                    if a < b && lo < hi {
+                        let (d0, d1) = (lo, (b - a - 1) * ow + hi);
+                        let s0 = (oy0 + a + ky - g.padding.0) * g.w + lo + kx - pw;
+                        body[d0..d1].copy_from_slice(&plane[s0..s0 + d1 - d0]);
+                        for d in body.chunks_exact_mut(ow) {
+                            d[..lo].fill(0.0);
+                            d[hi..].fill(0.0);
+                        }
+                    } else {
+                        body.fill(0.0);
+                    }
+                    continue;
+                }
                 for (oy, d) in (oy0..oy1).zip(dst.chunks_exact_mut(ow)) {
                     let Some(iy) = input_row(g, oy, ky) else {
                         d.fill(0.0);
@@ -271,19 +292,48 @@ fn im2col(g: &Conv2dGeometry, x: &[f32], oy0: usize, oy1: usize, col: &mut [f32]
     }
 }
 
+/// For a stride-1 convolution whose output rows are as wide as its input rows ("same"
+/// padding, the common case), the block-relative range of output rows `a..b` that read real
+/// input rows at kernel row `ky`: the entries of those rows lie in one run of the input plane.
+fn merged_rows(g: &Conv2dGeometry, ky: usize, oy0: usize, oy1: usize) -> Option<(usize, usize)> {
+    if g.stride != (1, 1) || g.out_w() != g.w {
+        return None;
+    }
+    let (ylo, yhi) = valid_range(g.out_h(), g.h, ky, 1, g.padding.0);
+    Some((ylo.clamp(oy0, oy1) - oy0, yhi.clamp(oy0, oy1) - oy0))
+}
+
 /// Adds `col` (`[C_in kH kW, (oy1 - oy0) W']`) back onto the input positions its entries were
-/// read from by [`im2col`]: the adjoint of im2col, used for the input gradient.
-fn col2im_add(g: &Conv2dGeometry, col: &[f32], oy0: usize, oy1: usize, x: &mut [f32]) {
+/// read from by [`im2col`]: the adjoint of im2col, used for the input gradient. Entries of
+/// `col` that stand for zero padding are discarded (and may be overwritten with zeros).
+fn col2im_add(g: &Conv2dGeometry, col: &mut [f32], oy0: usize, oy1: usize, x: &mut [f32]) {
     let ow = g.out_w();
     let (sw, pw) = (g.stride.1, g.padding.1);
     let ncols = (oy1 - oy0) * ow;
-    let mut rows = col.chunks_exact(ncols);
+    let mut rows = col.chunks_exact_mut(ncols);
     for plane in x.chunks_exact_mut(g.h * g.w) {
         for ky in 0..g.kh {
+            let merged = merged_rows(g, ky, oy0, oy1);
             for kx in 0..g.kw {
                 let src = rows.next().expect("col has C_in kH kW rows");
                 let (lo, hi) = valid_range(ow, g.w, kx, sw, pw);
                 if lo >= hi {
+                    continue;
+                }
+                if let Some((a, b)) = merged {
+                    // As in im2col: zero the padding columns, then add one contiguous run.
+                    if a < b {
+                        let body = &mut src[a * ow..b * ow];
+                        for d in body.chunks_exact_mut(ow) {
+                            d[..lo].fill(0.0);
+                            d[hi..].fill(0.0);
+                        }
+                        let (d0, d1) = (lo, (b - a - 1) * ow + hi);
+                        let s0 = (oy0 + a + ky - g.padding.0) * g.w + lo + kx - pw;
+                        for (x, v) in plane[s0..s0 + d1 - d0].iter_mut().zip(&body[d0..d1]) {
+                            *x += *v;
+                        }
+                    }
                     continue;
                 }
                 for (oy, s) in (oy0..oy1).zip(src.chunks_exact(ow)) {
@@ -292,8 +342,14 @@ fn col2im_add(g: &Conv2dGeometry, col: &[f32], oy0: usize, oy1: usize, x: &mut [
                     };
                     let first = lo * sw + kx - pw;
                     let dst = &mut plane[iy * g.w + first..(iy + 1) * g.w];
-                    for (d, v) in dst.iter_mut().step_by(sw).zip(&s[lo..hi]) {
-                        *d += *v;
+                    if sw == 1 {
+                        for (d, v) in dst.iter_mut().zip(&s[lo..hi]) {
+                            *d += *v;
+                        }
+                    } else {
+                        for (d, v) in dst.iter_mut().step_by(sw).zip(&s[lo..hi]) {
+                            *d += *v;
+                        }
                     }
                 }
             }
@@ -655,10 +711,10 @@ mod tests {
             gb: vec![0.0; g.c_out],
         };
         for n in 0..g.n {
-            for co in 0..g.c_out {
+            for (co, &bc) in b.iter().enumerate() {
                 for p in 0..oh * ow {
                     let yi = (n * g.c_out + co) * oh * ow + p;
-                    r.y[yi] = b[co] as f64;
+                    r.y[yi] = bc as f64;
                     r.gb[co] += dy[yi] as f64;
                 }
             }
@@ -773,6 +829,19 @@ mod tests {
             ..Conv2dGeometry::new(1, 2, (5, 7), 3, (3, 2))
         };
         check(g, 20);
+    }
+
+    #[test]
+    fn same_padding_rectangular_kernels_copy_whole_row_runs() {
+        // Stride 1 with output rows as wide as input rows takes the merged-row im2col path.
+        for (i, (kh, kw)) in [(3, 5), (3, 1), (1, 3), (5, 3)].into_iter().enumerate() {
+            let g = Conv2dGeometry {
+                padding: (kh / 2, kw / 2),
+                ..Conv2dGeometry::new(2, 3, (6, 7), 4, (kh, kw))
+            };
+            assert!(merged_rows(&g, 0, 0, g.out_h()).is_some());
+            check(g, 30 + i as u64);
+        }
     }
 
     #[test]

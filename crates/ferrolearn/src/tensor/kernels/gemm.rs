@@ -441,7 +441,7 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(3);
         let a = random(4 * 6, &mut rng);
         let b = random(6 * 3, &mut rng);
-        let mut big = vec![7.0f32; 4 * 8];
+        let mut big = [7.0f32; 4 * 8];
         let layout = MatLayout {
             rows: 4,
             cols: 3,
