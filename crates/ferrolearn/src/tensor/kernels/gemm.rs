@@ -9,11 +9,18 @@
 use gemm::Parallelism;
 use rayon::prelude::*;
 
-/// Below this many multiply-adds (`m * n * k`) a product runs on the calling thread: handing a
-/// small product to the thread pool costs more than it saves. Measured on the 2-core Zen 4
-/// machine: at `m = n = k = 64` (262 144 multiply-adds) both settings take about the same time,
-/// from 96 upwards two threads win.
-const PARALLEL_MIN_MACS: usize = 64 * 64 * 64;
+/// Below this many multiply-adds (`m * n * k`) a product runs on the calling thread; above it
+/// gemm may use every rayon thread (it still applies its own, lower, threshold per block).
+/// Measured on the shared 2-vCPU machine under load (load average about 12, min of 30 runs):
+/// a single thread reached about 215 GFLOP/s from n = 128 up, and two threads were slower up to
+/// n = 384 (n = 128: 19 us vs 34 us) and only level at n = 512. A quiet machine may cross over
+/// earlier, so the threshold sits at n = 256 as a compromise.
+const PARALLEL_MIN_MACS: usize = 256 * 256 * 256;
+
+/// Smallest amount of work (multiply-adds) worth one rayon task when [`batched_matmul`]
+/// spreads small products over the threads: about a microsecond of arithmetic, so that the
+/// task hand-off does not dominate.
+const TASK_MIN_MACS: usize = 64 * 64 * 64;
 
 /// Where a matrix lives inside a flat slice: element `(i, j)` sits at
 /// `i * row_stride + j * col_stride`.
@@ -313,8 +320,8 @@ pub fn batched_matmul(
             .enumerate()
             .for_each(|x| one(x, Threading::Auto));
     } else {
-        // Group tiny products so that each task does at least PARALLEL_MIN_MACS of work.
-        let per_task = (PARALLEL_MIN_MACS / macs.max(1)).max(1);
+        // Group tiny products so that each task does at least TASK_MIN_MACS of work.
+        let per_task = (TASK_MIN_MACS / macs.max(1)).max(1);
         c.par_chunks_mut(sc)
             .enumerate()
             .with_min_len(per_task)
@@ -410,7 +417,14 @@ mod tests {
     fn batched_matmul_matches_per_item_naive() {
         let mut rng = ChaCha8Rng::seed_from_u64(2);
         // Small items go through the parallel-over-batch path, large ones through gemm threads.
-        for &(batch, m, k, n) in &[(7, 3, 4, 5), (3, 70, 80, 90), (2, 1, 6, 1)] {
+        for &(batch, m, k, n) in &[
+            (7, 3, 4, 5),
+            (3, 70, 80, 90),
+            (2, 1, 6, 1),
+            (2, 260, 256, 256),
+        ] {
+            let threaded = m * n * k >= PARALLEL_MIN_MACS;
+            assert_eq!(threaded, m == 260, "cases cover both batching strategies");
             for (at_, bt) in [(false, false), (true, true), (false, true)] {
                 let a = random(batch * m * k, &mut rng);
                 let b = random(batch * k * n, &mut rng);
