@@ -27,6 +27,5 @@ pub mod tensor;
 pub mod train;
 pub mod viz;
 
-
 pub use error::{Error, Result};
 pub use tensor::Tensor;

@@ -1,0 +1,434 @@
+//! 2-d max and average pooling over `[N, C, H, W]`: square window `k`, stride `s`, no padding,
+//! floor mode (rows and columns that do not fill a whole window are dropped), as PyTorch's
+//! `max_pool2d(x, k, s)` / `avg_pool2d(x, k, s)`.
+//!
+//! Each of the `N C` planes is independent, so large inputs are spread over rayon by plane.
+
+use rayon::prelude::*;
+
+/// Inputs with at least this many elements are pooled in parallel; below it the work is a
+/// few microseconds and the thread hand-off would dominate.
+const PARALLEL_MIN_ELEMS: usize = 1 << 15;
+
+/// Shape of a 2-d pooling: `n x c` planes of `h x w`, window `k x k`, stride `stride`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pool2dGeometry {
+    /// Batch size N.
+    pub n: usize,
+    /// Channels C.
+    pub c: usize,
+    /// Input height.
+    pub h: usize,
+    /// Input width.
+    pub w: usize,
+    /// Window side.
+    pub k: usize,
+    /// Step between windows (PyTorch's default is `k`).
+    pub stride: usize,
+}
+
+impl Pool2dGeometry {
+    /// Pooling of `n` images of `c x h x w` with a `k x k` window moved by `stride`.
+    pub fn new(n: usize, c: usize, (h, w): (usize, usize), k: usize, stride: usize) -> Self {
+        Pool2dGeometry {
+            n,
+            c,
+            h,
+            w,
+            k,
+            stride,
+        }
+    }
+
+    /// Output height `(H - k) / stride + 1`.
+    ///
+    /// # Panics
+    /// When `k` is 0 or larger than the input, or the stride is 0.
+    pub fn out_h(&self) -> usize {
+        self.out_size(self.h)
+    }
+
+    /// Output width `(W - k) / stride + 1`.
+    ///
+    /// # Panics
+    /// As [`out_h`](Self::out_h).
+    pub fn out_w(&self) -> usize {
+        self.out_size(self.w)
+    }
+
+    /// Elements of the input, `N C H W`.
+    pub fn input_len(&self) -> usize {
+        self.n * self.c * self.h * self.w
+    }
+
+    /// Elements of the output, `N C H' W'`.
+    ///
+    /// # Panics
+    /// As [`out_h`](Self::out_h).
+    pub fn output_len(&self) -> usize {
+        self.n * self.c * self.out_h() * self.out_w()
+    }
+
+    fn out_size(&self, size: usize) -> usize {
+        assert!(self.stride >= 1, "pool2d: stride must be >= 1");
+        assert!(
+            self.k >= 1 && self.k <= size,
+            "pool2d: window {} does not fit the input {}x{}",
+            self.k,
+            self.h,
+            self.w
+        );
+        (size - self.k) / self.stride + 1
+    }
+}
+
+/// Whether pooling over `input_len` input elements is worth spreading over threads, and if so
+/// how many planes of `plane_len` each task should take at least.
+fn parallel_planes(input_len: usize, plane_len: usize) -> Option<usize> {
+    (input_len >= PARALLEL_MIN_ELEMS).then(|| (PARALLEL_MIN_ELEMS / 8 / plane_len.max(1)).max(1))
+}
+
+/// Calls `f(plane_index, out_plane)` for every output plane of `plane_len` elements, in
+/// parallel when `min_planes` says so.
+fn for_each_plane<T: Send>(
+    out: &mut [T],
+    plane_len: usize,
+    min_planes: Option<usize>,
+    f: impl Fn(usize, &mut [T]) + Sync,
+) {
+    if plane_len == 0 {
+        return;
+    }
+    match min_planes {
+        Some(min) => out
+            .par_chunks_mut(plane_len)
+            .enumerate()
+            .with_min_len(min)
+            .for_each(|(p, o)| f(p, o)),
+        None => out
+            .chunks_mut(plane_len)
+            .enumerate()
+            .for_each(|(p, o)| f(p, o)),
+    }
+}
+
+/// Max pooling forward. Writes the maxima into `output` (`[N, C, H', W']`) and, for each, the
+/// position of the winning input inside its plane (`iy * W + ix`) into `argmax`, which is what
+/// the backward pass routes the gradient through.
+///
+/// Ties go to the first element in row-major window order, and a NaN in a window wins (and
+/// propagates) as in PyTorch.
+///
+/// # Panics
+/// When a slice length differs from what `g` implies or the window does not fit.
+pub fn max_pool2d_forward(
+    g: &Pool2dGeometry,
+    input: &[f32],
+    output: &mut [f32],
+    argmax: &mut [u32],
+) {
+    let (oh, ow) = (g.out_h(), g.out_w());
+    assert_eq!(
+        input.len(),
+        g.input_len(),
+        "max_pool2d_forward: input length for {g:?}"
+    );
+    assert_eq!(
+        output.len(),
+        g.output_len(),
+        "max_pool2d_forward: output length for {g:?}"
+    );
+    assert_eq!(
+        argmax.len(),
+        g.output_len(),
+        "max_pool2d_forward: argmax length for {g:?}"
+    );
+    assert!(
+        g.h * g.w <= u32::MAX as usize,
+        "max_pool2d_forward: plane too large for u32 indices"
+    );
+    let (w, k, s, plane_in, plane_out) = (g.w, g.k, g.stride, g.h * g.w, oh * ow);
+    let run = |p: usize, y: &mut [f32], idx: &mut [u32]| {
+        let x = &input[p * plane_in..(p + 1) * plane_in];
+        for oy in 0..oh {
+            for ox in 0..ow {
+                let (y0, x0) = (oy * s, ox * s);
+                let mut best = x[y0 * w + x0];
+                let mut at = y0 * w + x0;
+                for iy in y0..y0 + k {
+                    for (ix, &v) in x[iy * w + x0..iy * w + x0 + k].iter().enumerate() {
+                        if v > best || (v.is_nan() && !best.is_nan()) {
+                            best = v;
+                            at = iy * w + x0 + ix;
+                        }
+                    }
+                }
+                y[oy * ow + ox] = best;
+                idx[oy * ow + ox] = at as u32;
+            }
+        }
+    };
+    if plane_out == 0 {
+        return;
+    }
+    match parallel_planes(input.len(), plane_in) {
+        Some(min) => output
+            .par_chunks_mut(plane_out)
+            .zip(argmax.par_chunks_mut(plane_out))
+            .enumerate()
+            .with_min_len(min)
+            .for_each(|(p, (y, idx))| run(p, y, idx)),
+        None => output
+            .chunks_mut(plane_out)
+            .zip(argmax.chunks_mut(plane_out))
+            .enumerate()
+            .for_each(|(p, (y, idx))| run(p, y, idx)),
+    }
+}
+
+/// Max pooling backward: `grad_input` (`[N, C, H, W]`, overwritten) receives each output
+/// gradient at the input position its `argmax` names; positions that won several overlapping
+/// windows receive the sum.
+///
+/// # Panics
+/// When a slice length differs from what `g` implies, or an `argmax` entry lies outside its
+/// plane.
+pub fn max_pool2d_backward(
+    g: &Pool2dGeometry,
+    grad_output: &[f32],
+    argmax: &[u32],
+    grad_input: &mut [f32],
+) {
+    let plane_out = g.out_h() * g.out_w();
+    assert_eq!(
+        grad_output.len(),
+        g.output_len(),
+        "max_pool2d_backward: grad_output length for {g:?}"
+    );
+    assert_eq!(
+        argmax.len(),
+        g.output_len(),
+        "max_pool2d_backward: argmax length for {g:?}"
+    );
+    assert_eq!(
+        grad_input.len(),
+        g.input_len(),
+        "max_pool2d_backward: grad_input length for {g:?}"
+    );
+    let plane_in = g.h * g.w;
+    for_each_plane(
+        grad_input,
+        plane_in,
+        parallel_planes(grad_input.len(), plane_in),
+        |p, gx| {
+            gx.fill(0.0);
+            let span = p * plane_out..(p + 1) * plane_out;
+            for (&d, &i) in grad_output[span.clone()].iter().zip(&argmax[span]) {
+                gx[i as usize] += d;
+            }
+        },
+    );
+}
+
+/// Average pooling forward: each output (`[N, C, H', W']`) is the mean of its `k x k` window.
+///
+/// # Panics
+/// When a slice length differs from what `g` implies or the window does not fit.
+pub fn avg_pool2d_forward(g: &Pool2dGeometry, input: &[f32], output: &mut [f32]) {
+    let (oh, ow) = (g.out_h(), g.out_w());
+    assert_eq!(
+        input.len(),
+        g.input_len(),
+        "avg_pool2d_forward: input length for {g:?}"
+    );
+    assert_eq!(
+        output.len(),
+        g.output_len(),
+        "avg_pool2d_forward: output length for {g:?}"
+    );
+    let (w, k, s) = (g.w, g.k, g.stride);
+    let (plane_in, scale) = (g.h * g.w, 1.0 / (k * k) as f32);
+    for_each_plane(
+        output,
+        oh * ow,
+        parallel_planes(input.len(), plane_in),
+        |p, y| {
+            let x = &input[p * plane_in..(p + 1) * plane_in];
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    let (y0, x0) = (oy * s, ox * s);
+                    let sum: f32 = (y0..y0 + k)
+                        .map(|iy| x[iy * w + x0..iy * w + x0 + k].iter().sum::<f32>())
+                        .sum();
+                    y[oy * ow + ox] = sum * scale;
+                }
+            }
+        },
+    );
+}
+
+/// Average pooling backward: every input position (`grad_input`, `[N, C, H, W]`, overwritten)
+/// receives `1 / k^2` of the gradient of each window that covers it (summed over overlapping
+/// windows; dropped remainder rows and columns get zero).
+///
+/// # Panics
+/// When a slice length differs from what `g` implies or the window does not fit.
+pub fn avg_pool2d_backward(g: &Pool2dGeometry, grad_output: &[f32], grad_input: &mut [f32]) {
+    let (oh, ow) = (g.out_h(), g.out_w());
+    assert_eq!(
+        grad_output.len(),
+        g.output_len(),
+        "avg_pool2d_backward: grad_output length for {g:?}"
+    );
+    assert_eq!(
+        grad_input.len(),
+        g.input_len(),
+        "avg_pool2d_backward: grad_input length for {g:?}"
+    );
+    let (w, k, s) = (g.w, g.k, g.stride);
+    let (plane_in, plane_out, scale) = (g.h * g.w, oh * ow, 1.0 / (k * k) as f32);
+    for_each_plane(
+        grad_input,
+        plane_in,
+        parallel_planes(grad_input.len(), plane_in),
+        |p, gx| {
+            gx.fill(0.0);
+            let dy = &grad_output[p * plane_out..(p + 1) * plane_out];
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    let d = dy[oy * ow + ox] * scale;
+                    let (y0, x0) = (oy * s, ox * s);
+                    for iy in y0..y0 + k {
+                        for v in &mut gx[iy * w + x0..iy * w + x0 + k] {
+                            *v += d;
+                        }
+                    }
+                }
+            }
+        },
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    fn random(len: usize, rng: &mut ChaCha8Rng) -> Vec<f32> {
+        (0..len).map(|_| rng.gen_range(-1.0f32..1.0)).collect()
+    }
+
+    fn assert_close(got: &[f32], want: &[f32], what: &str) {
+        assert_eq!(got.len(), want.len(), "{what}: length");
+        for (i, (g, w)) in got.iter().zip(want).enumerate() {
+            assert!(
+                (g - w).abs() <= 1e-4 * (1.0 + w.abs()),
+                "{what}: element {i}: got {g}, want {w}"
+            );
+        }
+    }
+
+    /// Naive pooling over every window: returns (max, argmax, avg) outputs and the max / avg
+    /// input gradients for `dy`.
+    #[allow(clippy::type_complexity)]
+    fn naive(
+        g: &Pool2dGeometry,
+        x: &[f32],
+        dy: &[f32],
+    ) -> (Vec<f32>, Vec<u32>, Vec<f32>, Vec<f32>, Vec<f32>) {
+        let (oh, ow) = (g.out_h(), g.out_w());
+        let (mut mx, mut am, mut avg) = (vec![], vec![], vec![]);
+        let mut gmax = vec![0.0f32; g.input_len()];
+        let mut gavg = vec![0.0f32; g.input_len()];
+        for p in 0..g.n * g.c {
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    let o = p * oh * ow + oy * ow + ox;
+                    let (mut best, mut at, mut sum) = (f32::NEG_INFINITY, 0, 0.0f64);
+                    for ky in 0..g.k {
+                        for kx in 0..g.k {
+                            let (iy, ix) = (oy * g.stride + ky, ox * g.stride + kx);
+                            let v = x[p * g.h * g.w + iy * g.w + ix];
+                            sum += v as f64;
+                            if v > best {
+                                best = v;
+                                at = iy * g.w + ix;
+                            }
+                            gavg[p * g.h * g.w + iy * g.w + ix] += dy[o] / (g.k * g.k) as f32;
+                        }
+                    }
+                    mx.push(best);
+                    am.push(at as u32);
+                    avg.push((sum / (g.k * g.k) as f64) as f32);
+                    gmax[p * g.h * g.w + at] += dy[o];
+                }
+            }
+        }
+        (mx, am, avg, gmax, gavg)
+    }
+
+    fn check(g: Pool2dGeometry, seed: u64) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let x = random(g.input_len(), &mut rng);
+        let dy = random(g.output_len(), &mut rng);
+        let (mx, am, avg, gmax, gavg) = naive(&g, &x, &dy);
+        let mut y = vec![f32::NAN; g.output_len()];
+        let mut idx = vec![u32::MAX; g.output_len()];
+        max_pool2d_forward(&g, &x, &mut y, &mut idx);
+        assert_eq!(y, mx, "max {g:?}");
+        assert_eq!(idx, am, "argmax {g:?}");
+        let mut gx = vec![f32::NAN; g.input_len()];
+        max_pool2d_backward(&g, &dy, &idx, &mut gx);
+        assert_close(&gx, &gmax, &format!("max backward {g:?}"));
+        avg_pool2d_forward(&g, &x, &mut y);
+        assert_close(&y, &avg, &format!("avg {g:?}"));
+        avg_pool2d_backward(&g, &dy, &mut gx);
+        assert_close(&gx, &gavg, &format!("avg backward {g:?}"));
+    }
+
+    #[test]
+    fn non_overlapping_windows() {
+        check(Pool2dGeometry::new(2, 3, (8, 6), 2, 2), 1);
+    }
+
+    #[test]
+    fn overlapping_windows_add_their_gradients() {
+        check(Pool2dGeometry::new(2, 2, (7, 9), 3, 2), 2);
+        check(Pool2dGeometry::new(1, 2, (5, 5), 3, 1), 3);
+    }
+
+    #[test]
+    fn remainder_rows_and_columns_are_dropped() {
+        let g = Pool2dGeometry::new(1, 2, (7, 5), 2, 2);
+        assert_eq!((g.out_h(), g.out_w()), (3, 2));
+        check(g, 4);
+        check(Pool2dGeometry::new(3, 1, (10, 11), 3, 3), 5);
+    }
+
+    #[test]
+    fn large_input_takes_the_parallel_path() {
+        let g = Pool2dGeometry::new(8, 16, (24, 24), 2, 2);
+        assert!(parallel_planes(g.input_len(), g.h * g.w).is_some());
+        check(g, 6);
+    }
+
+    #[test]
+    fn max_pool_ties_take_the_first_and_nan_propagates() {
+        let g = Pool2dGeometry::new(1, 1, (2, 4), 2, 2);
+        let x = [1.0, 5.0, 2.0, f32::NAN, 5.0, 0.0, 3.0, 9.0];
+        let mut y = [0.0; 2];
+        let mut idx = [0; 2];
+        max_pool2d_forward(&g, &x, &mut y, &mut idx);
+        assert_eq!(y[0], 5.0);
+        assert_eq!(idx[0], 1);
+        assert!(y[1].is_nan());
+        assert_eq!(idx[1], 3);
+    }
+
+    #[test]
+    #[should_panic(expected = "does not fit")]
+    fn window_larger_than_input_is_refused() {
+        Pool2dGeometry::new(1, 1, (3, 8), 4, 1).output_len();
+    }
+}
