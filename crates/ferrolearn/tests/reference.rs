@@ -8,6 +8,8 @@
 mod case;
 #[path = "reference_checks/classic.rs"]
 mod classic;
+#[path = "reference_checks/optim.rs"]
+mod optim;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -18,6 +20,7 @@ use case::Case;
 fn checker(family: &str) -> Option<fn(&Case) -> Result<(), String>> {
     match family {
         "classic" => Some(classic::check),
+        "optimizers" | "schedules" => Some(optim::check),
         _ => None,
     }
 }
