@@ -252,9 +252,19 @@ impl<'a> Loader<'a> {
     }
 
     /// Augments every image with `augment` (for training loaders only).
-    pub fn augment(mut self, augment: Augment) -> Loader<'a> {
+    ///
+    /// # Errors
+    /// `InvalidParameter` when the crop padding exceeds the image's height or width.
+    pub fn augment(mut self, augment: Augment) -> Result<Loader<'a>> {
+        let [_, h, w] = self.dataset.item_shape();
+        if augment.crop_padding > h.min(w) {
+            return Err(Error::InvalidParameter(format!(
+                "crop padding must be <= the image size ({h}x{w}), got {}",
+                augment.crop_padding
+            )));
+        }
         self.augment = augment;
-        self
+        Ok(self)
     }
 
     /// The number of batches per epoch.
@@ -325,24 +335,23 @@ impl Batches<'_> {
         &self.order
     }
 
-    /// Writes item `i` into `out`, augmented if the loader says so.
-    fn write_item(&mut self, i: usize, out: &mut [f32]) {
+    /// Appends item `i`, scaled and normalised, to `out`.
+    fn push_item(&self, i: usize, out: &mut Vec<f32>) {
+        let dataset = self.loader.dataset;
+        let [_, h, w] = dataset.item_shape();
+        for (px, &(a, b)) in dataset.image(i).chunks_exact(h * w).zip(&self.affine) {
+            out.extend(px.iter().map(|&x| f32::from(x) * a + b));
+        }
+    }
+
+    /// Writes item `i` into `out`, randomly cropped and flipped as the loader's [`Augment`]
+    /// says.
+    fn write_augmented(&mut self, i: usize, out: &mut [f32]) {
         let dataset = self.loader.dataset;
         let [_, h, w] = dataset.item_shape();
         let plane = h * w;
         let image = dataset.image(i);
         let aug = self.loader.augment;
-        if aug.is_identity() {
-            for (c, (px, o)) in image
-                .chunks_exact(plane)
-                .zip(out.chunks_exact_mut(plane))
-                .enumerate()
-            {
-                let (a, b) = self.affine[c];
-                convert(px, o, a, b);
-            }
-            return;
-        }
         let pad = aug.crop_padding;
         let (dy, dx) = if pad > 0 {
             (
@@ -359,20 +368,25 @@ impl Batches<'_> {
             .enumerate()
         {
             let (a, b) = self.affine[c];
+            // Cropped column x reads source column x + dx - pad; those in [lo, hi) exist.
+            let lo = pad.saturating_sub(dx).min(w);
+            let hi = (w + pad).saturating_sub(dx).min(w).max(lo);
+            let src_cols = lo + dx - pad..hi + dx - pad;
             for (y, row) in o.chunks_exact_mut(w).enumerate() {
-                // Source row of output row y: y + dy in the padded image.
-                let sy = (y + dy).checked_sub(pad).filter(|&sy| sy < h);
-                let Some(sy) = sy else {
-                    row.fill(b);
+                row.fill(b);
+                // Output row y reads padded row y + dy, i.e. source row y + dy - pad.
+                let Some(sy) = (y + dy).checked_sub(pad).filter(|&sy| sy < h) else {
                     continue;
                 };
-                let src = &px[sy * w..(sy + 1) * w];
-                for (x, o) in row.iter_mut().enumerate() {
-                    let xc = if flip { w - 1 - x } else { x };
-                    *o = match (xc + dx).checked_sub(pad).filter(|&sx| sx < w) {
-                        Some(sx) => f32::from(src[sx]) * a + b,
-                        None => b,
-                    };
+                let src = &px[sy * w..(sy + 1) * w][src_cols.clone()];
+                let px_value = |&x: &u8| f32::from(x) * a + b;
+                if flip {
+                    // The flip moves cropped column x to w - 1 - x.
+                    let dst = row[w - hi..w - lo].iter_mut().rev();
+                    dst.zip(src.iter().map(px_value)).for_each(|(o, v)| *o = v);
+                } else {
+                    let dst = row[lo..hi].iter_mut();
+                    dst.zip(src.iter().map(px_value)).for_each(|(o, v)| *o = v);
                 }
             }
         }
@@ -389,12 +403,18 @@ impl Iterator for Batches<'_> {
         let end = (self.next + self.loader.batch_size).min(self.order.len());
         let dataset = self.loader.dataset;
         let item_len = dataset.item_len();
-        let mut data = vec![0.0f32; (end - self.next) * item_len];
+        let mut data = Vec::with_capacity((end - self.next) * item_len);
         let mut labels = Vec::with_capacity(end - self.next);
+        let augment = !self.loader.augment.is_identity();
         for k in self.next..end {
             let i = self.order[k];
-            let offset = (k - self.next) * item_len;
-            self.write_item(i, &mut data[offset..offset + item_len]);
+            if augment {
+                let start = data.len();
+                data.resize(start + item_len, 0.0);
+                self.write_augmented(i, &mut data[start..]);
+            } else {
+                self.push_item(i, &mut data);
+            }
             labels.push(dataset.label(i));
         }
         self.next = end;
@@ -516,7 +536,21 @@ mod tests {
             horizontal_flip: true,
             seed: 11,
         };
-        let loader = Loader::new(&d, 64).expect("valid").augment(aug);
+        let loader = Loader::new(&d, 64)
+            .expect("valid")
+            .augment(aug)
+            .expect("padding fits");
+        let too_wide = Augment {
+            crop_padding: 4,
+            ..aug
+        };
+        let e = Loader::new(&d, 64)
+            .expect("valid")
+            .augment(too_wide)
+            .unwrap_err();
+        assert!(e
+            .to_string()
+            .contains("crop padding must be <= the image size (3x3), got 4"));
         let batch = loader.epoch(0).next().expect("one batch");
         let px = |v: f32| (v * 255.0).round() as i32;
         let mut variants = std::collections::BTreeSet::new();
