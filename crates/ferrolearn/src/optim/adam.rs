@@ -91,22 +91,26 @@ impl Moments {
         } else {
             (c.weight_decay as f32, 1.0)
         };
-        let (b1f, b2f, eps) = (b1 as f32, b2 as f32, c.eps as f32);
-        let (r1, r2) = ((1.0 - b1) as f32, (1.0 - b2) as f32);
-        for (k, (p, g)) in params.iter_mut().zip(grads).enumerate() {
-            let mut bufs = self.buffers.of_param(k).into_iter();
+        let k = Coefficients {
+            b1: b1 as f32,
+            b2: b2 as f32,
+            r1: (1.0 - b1) as f32,
+            r2: (1.0 - b2) as f32,
+            eps: c.eps as f32,
+            step_size,
+            bc2_sqrt,
+            l2,
+            decay,
+        };
+        for (i, (p, g)) in params.iter_mut().zip(grads).enumerate() {
+            let mut bufs = self.buffers.of_param(i).into_iter();
             let (Some(m), Some(v)) = (bufs.next(), bufs.next()) else {
                 unreachable!("Adam keeps two buffers per parameter")
             };
-            for i in 0..p.len() {
-                let gi = g[i] + l2 * p[i];
-                if decoupled {
-                    p[i] *= decay;
-                }
-                m[i] = b1f * m[i] + r1 * gi;
-                v[i] = b2f * v[i] + r2 * gi * gi;
-                let denom = v[i].sqrt() / bc2_sqrt + eps;
-                p[i] -= step_size * (m[i] / denom);
+            if decoupled {
+                update::<true>(&k, p, g, m, v);
+            } else {
+                update::<false>(&k, p, g, m, v);
             }
         }
     }
@@ -116,6 +120,42 @@ impl Moments {
         self.config.lr = state.lr;
         self.step = state.step;
         Ok(())
+    }
+}
+
+/// The per-step scalars of the Adam update, in `f32`.
+struct Coefficients {
+    b1: f32,
+    b2: f32,
+    r1: f32,
+    r2: f32,
+    eps: f32,
+    step_size: f32,
+    bc2_sqrt: f32,
+    l2: f32,
+    decay: f32,
+}
+
+/// The element loop of one parameter, written as zipped iterators so that it vectorises;
+/// `DECOUPLED` picks AdamW's decay over Adam's L2 term at compile time.
+fn update<const DECOUPLED: bool>(
+    k: &Coefficients,
+    p: &mut [f32],
+    g: &[f32],
+    m: &mut [f32],
+    v: &mut [f32],
+) {
+    for ((p, &g), (m, v)) in p.iter_mut().zip(g).zip(m.iter_mut().zip(v.iter_mut())) {
+        let g = if DECOUPLED {
+            *p *= k.decay;
+            g
+        } else {
+            g + k.l2 * *p
+        };
+        *m = k.b1 * *m + k.r1 * g;
+        *v = k.b2 * *v + k.r2 * g * g;
+        let denom = v.sqrt() / k.bc2_sqrt + k.eps;
+        *p -= k.step_size * (*m / denom);
     }
 }
 
