@@ -10,6 +10,8 @@ mod case;
 mod classic;
 #[path = "reference_checks/ops.rs"]
 mod ops;
+#[path = "reference_checks/optim.rs"]
+mod optim;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -21,6 +23,7 @@ fn checker(family: &str) -> Option<fn(&Case) -> Result<(), String>> {
     match family {
         "linear" | "conv2d" | "pool" | "batchnorm" | "activations" | "losses" => Some(ops::check),
         "classic" => Some(classic::check),
+        "optimizers" | "schedules" => Some(optim::check),
         _ => None,
     }
 }

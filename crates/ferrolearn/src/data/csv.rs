@@ -1,0 +1,1 @@
+//! CSV reading (written in another branch).
