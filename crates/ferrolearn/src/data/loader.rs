@@ -286,7 +286,7 @@ impl<'a> Loader<'a> {
     pub fn epoch(&self, epoch: u64) -> Batches<'_> {
         let mut order: Vec<usize> = (0..self.dataset.len()).collect();
         if let Some(seed) = self.shuffle_seed {
-            order.shuffle(&mut stream(seed, epoch));
+            order.shuffle(&mut stream(seed, epoch.wrapping_mul(2)));
         }
         if self.drop_last {
             order.truncate(self.num_batches() * self.batch_size);
@@ -303,15 +303,16 @@ impl<'a> Loader<'a> {
             order,
             next: 0,
             affine,
-            rng: stream(self.augment.seed, epoch),
+            rng: stream(self.augment.seed, epoch.wrapping_mul(2) + 1),
         }
     }
 }
 
-/// The random stream of `epoch` under `seed` (ChaCha8, one stream per epoch).
-fn stream(seed: u64, epoch: u64) -> ChaCha8Rng {
+/// ChaCha8 stream `id` under `seed`. Epoch `e` shuffles with stream `2e` and augments with
+/// stream `2e + 1`, so the two never share draws, even under the same seed.
+fn stream(seed: u64, id: u64) -> ChaCha8Rng {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    rng.set_stream(epoch);
+    rng.set_stream(id);
     rng
 }
 
