@@ -41,3 +41,64 @@ pub trait Regressor {
     /// Predicted target of each row; errors when the feature count differs from the fit.
     fn predict(&self, x: ArrayView2<f64>) -> Result<Array1<f64>>;
 }
+
+pub mod knn;
+pub mod linear;
+pub mod preprocessing;
+pub mod selection;
+
+/// Checks training input: at least one row, one target per row, every feature finite.
+///
+/// Shared by every learner's `fit` so the messages read the same everywhere.
+pub(crate) fn check_fit_input(x: ArrayView2<f64>, n_targets: usize) -> Result<()> {
+    if x.nrows() == 0 {
+        return Err(crate::Error::InvalidData(
+            "cannot fit on an empty training set (0 rows)".into(),
+        ));
+    }
+    if x.ncols() == 0 {
+        return Err(crate::Error::InvalidData(
+            "cannot fit on rows with 0 features".into(),
+        ));
+    }
+    if x.nrows() != n_targets {
+        return Err(crate::Error::InvalidData(format!(
+            "x has {} rows but y has {} targets",
+            x.nrows(),
+            n_targets
+        )));
+    }
+    check_finite(x)
+}
+
+/// Errors naming the first row and column holding a NaN or infinite value.
+pub(crate) fn check_finite(x: ArrayView2<f64>) -> Result<()> {
+    for (r, row) in x.outer_iter().enumerate() {
+        if let Some(c) = row.iter().position(|v| !v.is_finite()) {
+            return Err(crate::Error::InvalidData(format!(
+                "non-finite value {} at row {r}, column {c}",
+                row[c]
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Errors when rows passed to a fitted model have another feature count than the fit.
+pub(crate) fn check_n_features(expected: usize, x: ArrayView2<f64>) -> Result<()> {
+    if x.ncols() != expected {
+        return Err(crate::Error::InvalidData(format!(
+            "the model was fitted with {expected} features but the input has {}",
+            x.ncols()
+        )));
+    }
+    Ok(())
+}
+
+/// The number of classes `max(y) + 1` of labels in `0..n_classes`; errors on an empty `y`.
+pub(crate) fn n_classes_of(y: ArrayView1<usize>) -> Result<usize> {
+    y.iter()
+        .max()
+        .map(|&m| m + 1)
+        .ok_or_else(|| crate::Error::InvalidData("no labels given".into()))
+}

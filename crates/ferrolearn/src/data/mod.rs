@@ -158,3 +158,4 @@ pub(crate) mod test_support {
         }
     }
 }
+
