@@ -41,3 +41,15 @@ pub trait Regressor {
     /// Predicted target of each row; errors when the feature count differs from the fit.
     fn predict(&self, x: ArrayView2<f64>) -> Result<Array1<f64>>;
 }
+
+pub mod lbfgs;
+mod linear_input;
+mod linear_kernels;
+pub mod linear_solver;
+pub mod logistic;
+pub mod multiclass_svm;
+pub mod penalty;
+pub mod perceptron;
+pub mod softmax;
+pub mod svm;
+mod svm_dual;
