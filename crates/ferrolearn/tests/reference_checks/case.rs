@@ -25,12 +25,7 @@ impl RefTensor {
 
     /// The single value of a 0-d (or one-element) tensor.
     pub fn scalar(&self) -> f64 {
-        assert_eq!(
-            self.data.len(),
-            1,
-            "expected a scalar, got shape {:?}",
-            self.shape
-        );
+        assert_eq!(self.data.len(), 1, "expected a scalar, got shape {:?}", self.shape);
         self.data[0]
     }
 }
