@@ -435,8 +435,9 @@ mod tests {
             f
         };
         let mut x = vec![0.0; 50];
+        // Condition number 1.2e4 with memory 10: linear convergence, ~1000 iterations.
         let opts = LbfgsOptions {
-            max_iter: 1000,
+            max_iter: 5000,
             gtol: 1e-8,
             ftol: 0.0,
             ..LbfgsOptions::default()
