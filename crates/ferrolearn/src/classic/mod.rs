@@ -43,10 +43,20 @@ pub trait Regressor {
 }
 
 pub mod knn;
+pub mod lbfgs;
 pub mod linear;
+mod linear_input;
+mod linear_kernels;
+pub mod linear_solver;
+pub mod logistic;
+pub mod multiclass_svm;
+pub mod penalty;
+pub mod perceptron;
 pub mod preprocessing;
 pub mod selection;
-
+pub mod softmax;
+pub mod svm;
+mod svm_dual;
 /// Checks training input: at least one row, one target per row, every feature finite.
 ///
 /// Shared by every learner's `fit` so the messages read the same everywhere.
