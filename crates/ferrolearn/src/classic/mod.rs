@@ -57,6 +57,7 @@ pub mod selection;
 pub mod softmax;
 pub mod svm;
 mod svm_dual;
+
 /// Checks training input: at least one row, one target per row, every feature finite.
 ///
 /// Shared by every learner's `fit` so the messages read the same everywhere.

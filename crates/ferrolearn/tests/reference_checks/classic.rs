@@ -1,7 +1,7 @@
 //! The `classic` family: scikit-learn learners and utilities.
 //!
 //! A pure dispatcher: part A's ops (linear models, scalers, kNN, k-fold) are checked in
-//! `classic_a.rs`; part B's (logistic, softmax, SVM) will be checked in `classic_b.rs`.
+//! `classic_a.rs`; part B's (logistic, softmax, SVM) in `classic_b.rs`.
 
 use super::case::Case;
 
