@@ -1,0 +1,1 @@
+//! Pictures of learned weights: linear classifier templates and first-layer conv filters.
