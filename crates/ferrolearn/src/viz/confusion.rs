@@ -144,7 +144,7 @@ pub fn plot_confusion_matrix<S: AsRef<str>>(
     let max = matrix.iter().flatten().copied().max().unwrap_or(0);
     let layout = Layout::new(&names, max, title)?;
 
-    let mut canvas = Canvas::new(layout.width, layout.height, [255, 255, 255])?;
+    let mut canvas = Canvas::new(layout.width.into(), layout.height.into(), [255, 255, 255])?;
     for (i, row) in matrix.iter().enumerate() {
         for (j, &count) in row.iter().enumerate() {
             let x = layout.grid_x + j as u32 * layout.cell;

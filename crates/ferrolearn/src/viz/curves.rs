@@ -126,7 +126,7 @@ pub fn plot_training_curves(
         .map(Panel::ranges)
         .collect::<Result<Vec<_>>>()?;
 
-    let width = if panels.len() == 2 { 1200 } else { 640 };
+    let width: u64 = if panels.len() == 2 { 1200 } else { 640 };
     let mut canvas = Canvas::new(width, 480, [255, 255, 255])?;
     canvas.draw_with(path, |root| {
         let body = draw_title(root, title)?;

@@ -18,6 +18,7 @@ mod weights;
 
 pub use confusion::{format_confusion_matrix, plot_confusion_matrix};
 pub use curves::{plot_cost_curve, plot_training_curves, CurveSeries};
+pub use weights::{plot_filters, plot_linear_templates};
 
 #[cfg(test)]
 pub(crate) mod test_util {

@@ -36,18 +36,22 @@ pub(crate) struct Canvas {
 
 impl Canvas {
     /// A canvas filled with `background`, or `InvalidData` when the size is zero or too large.
-    pub(crate) fn new(width: u32, height: u32, background: [u8; 3]) -> Result<Self> {
-        let count = u64::from(width) * u64::from(height);
+    ///
+    /// The size is taken as `u64` so that callers can compute it without overflow and leave
+    /// the range check to this one place.
+    pub(crate) fn new(width: u64, height: u64, background: [u8; 3]) -> Result<Self> {
+        let count = width.checked_mul(height).unwrap_or(u64::MAX);
         if count == 0 || count > MAX_PIXELS {
             return Err(Error::InvalidData(format!(
                 "a picture of {width} x {height} pixels cannot be drawn \
                  (at most {MAX_PIXELS} pixels and none empty)"
             )));
         }
+        // Both sides are at most MAX_PIXELS here, so they fit in u32 and usize.
         let pixels = background.repeat(count as usize);
         Ok(Self {
-            width,
-            height,
+            width: width as u32,
+            height: height as u32,
             pixels,
         })
     }
