@@ -8,8 +8,9 @@ use std::path::Path;
 use plotters::style::text_anchor::HPos;
 use plotters::style::RGBColor;
 
-use super::font::{draw_text, ensure_registered, text_width, Direction};
+use super::font::metrics;
 use super::output::Canvas;
+use super::text::{draw_text, text_width, Direction};
 use crate::{Error, Result};
 
 /// Outer margin of the picture, in pixels.
@@ -139,7 +140,7 @@ pub fn plot_confusion_matrix<S: AsRef<str>>(
 ) -> Result<()> {
     let path = path.as_ref();
     check_shape(matrix, class_names.len())?;
-    ensure_registered()?;
+    metrics()?;
     let names: Vec<&str> = class_names.iter().map(AsRef::as_ref).collect();
     let max = matrix.iter().flatten().copied().max().unwrap_or(0);
     let layout = Layout::new(&names, max, title)?;

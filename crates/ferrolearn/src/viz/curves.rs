@@ -7,8 +7,9 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::HPos;
 use serde::{Deserialize, Serialize};
 
-use super::font::{draw_text, ensure_registered, Direction, FAMILY};
+use super::font::{metrics, FAMILY};
 use super::output::{Area, Canvas, DrawResult};
+use super::text::{draw_text, text_width, Direction};
 use crate::{Error, Result};
 
 /// Colour of training series (the first colour of matplotlib's default cycle, so the pictures
@@ -94,9 +95,9 @@ pub fn plot_training_curves(
 ) -> Result<()> {
     let path = path.as_ref();
     series.validate()?;
-    ensure_registered()?;
+    metrics()?;
 
-    let mut loss = Panel::new("loss", "epoch", "loss", SeriesLabelPosition::UpperRight);
+    let mut loss = Panel::new("loss", "epoch", "loss", Corner::UpperRight);
     loss.push(
         Some("train"),
         TRAIN_COLOUR,
@@ -105,12 +106,7 @@ pub fn plot_training_curves(
     if let Some(values) = &series.val_loss {
         loss.push(Some("validation"), VAL_COLOUR, series.points(values));
     }
-    let mut accuracy = Panel::new(
-        "accuracy",
-        "epoch",
-        "accuracy",
-        SeriesLabelPosition::LowerRight,
-    );
+    let mut accuracy = Panel::new("accuracy", "epoch", "accuracy", Corner::LowerRight);
     if let Some(values) = &series.train_acc {
         accuracy.push(Some("train"), TRAIN_COLOUR, series.points(values));
     }
@@ -155,8 +151,8 @@ pub fn plot_cost_curve(path: impl AsRef<Path>, title: &str, costs: &[f64]) -> Re
             "a cost curve needs at least one cost, got none".to_string(),
         ));
     }
-    ensure_registered()?;
-    let mut panel = Panel::new("", "iteration", "cost", SeriesLabelPosition::UpperRight);
+    metrics()?;
+    let mut panel = Panel::new("", "iteration", "cost", Corner::UpperRight);
     panel.push(
         None,
         TRAIN_COLOUR,
@@ -212,7 +208,7 @@ struct Panel<'a> {
     /// Label of the y axis.
     y_desc: &'a str,
     /// Where the legend goes, chosen where the lines usually are not.
-    legend: SeriesLabelPosition,
+    legend: Corner,
     /// The lines, drawn in order.
     lines: Vec<Line<'a>>,
 }
@@ -227,12 +223,7 @@ struct Ranges {
 
 impl<'a> Panel<'a> {
     /// A panel without lines.
-    fn new(
-        caption: &'a str,
-        x_desc: &'a str,
-        y_desc: &'a str,
-        legend: SeriesLabelPosition,
-    ) -> Self {
+    fn new(caption: &'a str, x_desc: &'a str, y_desc: &'a str, legend: Corner) -> Self {
         Self {
             caption,
             x_desc,
@@ -286,61 +277,143 @@ impl<'a> Panel<'a> {
     }
 
     /// Draws the panel into `area` over `ranges`.
+    ///
+    /// plotters draws the grid, the lines and the tick labels (digits, which its text layout
+    /// handles well); the caption, axis titles and legend are drawn with [`draw_text`].
     fn draw(&self, area: &Area<'_>, ranges: &Ranges) -> DrawResult {
-        let mut builder = ChartBuilder::on(area);
-        builder
+        let mut chart = ChartBuilder::on(area)
             .margin(16)
-            .x_label_area_size(48)
-            .y_label_area_size(72);
-        if !self.caption.is_empty() {
-            builder.caption(self.caption, (FAMILY, 20));
-        }
-        let mut chart = builder.build_cartesian_2d(ranges.x.clone(), ranges.y.clone())?;
+            .margin_top(if self.caption.is_empty() { 16 } else { 44 })
+            .x_label_area_size(52)
+            .y_label_area_size(76)
+            .build_cartesian_2d(ranges.x.clone(), ranges.y.clone())?;
         chart
             .configure_mesh()
-            .x_desc(self.x_desc)
-            .y_desc(self.y_desc)
             .x_labels(10)
             .y_labels(8)
             .label_style((FAMILY, 14))
-            .axis_desc_style((FAMILY, 16))
             .bold_line_style(RGBColor(220, 220, 220))
             .light_line_style(TRANSPARENT)
             .draw()?;
-
         for line in &self.lines {
             let style = line.colour.stroke_width(2);
             for run in finite_runs(&line.points) {
                 chart.draw_series(LineSeries::new(run.iter().copied(), style))?;
             }
-            let finite = line.points.iter().filter(|(_, y)| y.is_finite());
             if line.points.len() <= MAX_MARKED_POINTS {
+                let finite = line.points.iter().filter(|(_, y)| y.is_finite());
                 chart.draw_series(finite.map(|&p| Circle::new(p, 3, line.colour.filled())))?;
             }
-            // The legend entry hangs off an empty series so it is drawn once per line, not once
-            // per finite run.
-            if let Some(label) = line.label {
-                let colour = line.colour;
-                chart
-                    .draw_series(std::iter::empty::<Circle<(usize, f64), i32>>())?
-                    .label(label)
-                    .legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 24, y)], colour.stroke_width(2))
-                    });
-            }
         }
-        if self.lines.iter().any(|line| line.label.is_some()) {
-            chart
-                .configure_series_labels()
-                .position(self.legend.clone())
-                .margin(12)
-                .label_font((FAMILY, 14))
-                .background_style(WHITE.mix(0.9))
-                .border_style(RGBColor(200, 200, 200))
-                .draw()?;
+
+        // The plot's edges, relative to `area`.
+        let (xs, ys) = chart.plotting_area().get_pixel_range();
+        let (base_x, base_y) = area.get_base_pixel();
+        let plot = Rect {
+            left: xs.start - base_x,
+            right: xs.end - base_x,
+            top: ys.start - base_y,
+            bottom: ys.end - base_y,
+        };
+        let middle = ((plot.left + plot.right) / 2, (plot.top + plot.bottom) / 2);
+        if !self.caption.is_empty() {
+            let at = (middle.0, plot.top - 24);
+            draw_text(
+                area,
+                self.caption,
+                20.0,
+                BLACK,
+                at,
+                HPos::Center,
+                Direction::Across,
+            )?;
+        }
+        let x_at = (middle.0, plot.bottom + 40);
+        draw_text(
+            area,
+            self.x_desc,
+            16.0,
+            BLACK,
+            x_at,
+            HPos::Center,
+            Direction::Across,
+        )?;
+        let y_at = (plot.left - 64, middle.1);
+        draw_text(
+            area,
+            self.y_desc,
+            16.0,
+            BLACK,
+            y_at,
+            HPos::Center,
+            Direction::Up,
+        )?;
+        self.draw_legend(area, &plot)
+    }
+
+    /// Draws a box in a corner of `plot` naming each labelled line beside a sample of it.
+    fn draw_legend(&self, area: &Area<'_>, plot: &Rect) -> DrawResult {
+        const SIZE: f64 = 14.0;
+        const ROW: i32 = 22;
+        const SAMPLE: i32 = 24;
+        const INSET: i32 = 12;
+        let labelled: Vec<(&str, RGBColor)> = self
+            .lines
+            .iter()
+            .filter_map(|line| line.label.map(|label| (label, line.colour)))
+            .collect();
+        if labelled.is_empty() {
+            return Ok(());
+        }
+        let mut widest = 0;
+        for (label, _) in &labelled {
+            widest = widest.max(text_width(label, SIZE)? as i32);
+        }
+        let width = 10 + SAMPLE + 8 + widest + 12;
+        let height = ROW * labelled.len() as i32 + 6;
+        let x0 = plot.right - INSET - width;
+        let y0 = match self.legend {
+            Corner::UpperRight => plot.top + INSET,
+            Corner::LowerRight => plot.bottom - INSET - height,
+        };
+        area.draw(&Rectangle::new(
+            [(x0, y0), (x0 + width, y0 + height)],
+            WHITE.mix(0.9).filled(),
+        ))?;
+        area.draw(&Rectangle::new(
+            [(x0, y0), (x0 + width, y0 + height)],
+            RGBColor(200, 200, 200),
+        ))?;
+        for (k, (label, colour)) in labelled.iter().enumerate() {
+            let y = y0 + 3 + ROW * k as i32 + ROW / 2;
+            let sample = vec![(x0 + 10, y), (x0 + 10 + SAMPLE, y)];
+            area.draw(&PathElement::new(sample, colour.stroke_width(2)))?;
+            let at = (x0 + 10 + SAMPLE + 8, y);
+            draw_text(area, label, SIZE, BLACK, at, HPos::Left, Direction::Across)?;
         }
         Ok(())
     }
+}
+
+/// A rectangle in pixels.
+struct Rect {
+    /// Left edge.
+    left: i32,
+    /// Right edge.
+    right: i32,
+    /// Top edge.
+    top: i32,
+    /// Bottom edge.
+    bottom: i32,
+}
+
+/// The corner of a chart that holds its legend, chosen where the lines usually are not.
+#[derive(Debug, Clone, Copy)]
+enum Corner {
+    /// Top right: for falling curves such as losses.
+    UpperRight,
+    /// Bottom right: for rising curves such as accuracies.
+    LowerRight,
 }
 
 /// Splits `points` into the maximal runs of consecutive points with a finite `y`.

@@ -14,6 +14,7 @@ mod confusion;
 mod curves;
 mod font;
 mod output;
+mod text;
 mod weights;
 
 pub use confusion::{format_confusion_matrix, plot_confusion_matrix};

@@ -8,8 +8,9 @@ use std::path::Path;
 use plotters::style::text_anchor::HPos;
 use plotters::style::RGBColor;
 
-use super::font::{draw_text, ensure_registered, text_width, Direction};
+use super::font::metrics;
 use super::output::Canvas;
+use super::text::{draw_text, text_width, Direction};
 use crate::{Error, Result};
 
 /// Outer margin of the templates picture, in pixels.
@@ -66,7 +67,7 @@ pub fn plot_linear_templates<S: AsRef<str>>(
         )));
     }
     check_finite(weights)?;
-    ensure_registered()?;
+    metrics()?;
 
     let scale = (TEMPLATE_SIDE / height.max(width)).max(1);
     let tile = Tile::new(width, height, scale)?;
