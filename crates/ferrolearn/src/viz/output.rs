@@ -40,7 +40,7 @@ impl Canvas {
     /// The size is taken as `u64` so that callers can compute it without overflow and leave
     /// the range check to this one place.
     pub(crate) fn new(width: u64, height: u64, background: [u8; 3]) -> Result<Self> {
-        let count = width.checked_mul(height).unwrap_or(u64::MAX);
+        let count = width.saturating_mul(height);
         if count == 0 || count > MAX_PIXELS {
             return Err(Error::InvalidData(format!(
                 "a picture of {width} x {height} pixels cannot be drawn \
