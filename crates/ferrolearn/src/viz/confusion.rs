@@ -8,7 +8,6 @@ use std::path::Path;
 use plotters::style::text_anchor::HPos;
 use plotters::style::RGBColor;
 
-use super::font::metrics;
 use super::output::Canvas;
 use super::text::{draw_text, text_width, Direction};
 use crate::{Error, Result};
@@ -140,7 +139,6 @@ pub fn plot_confusion_matrix<S: AsRef<str>>(
 ) -> Result<()> {
     let path = path.as_ref();
     check_shape(matrix, class_names.len())?;
-    metrics()?;
     let names: Vec<&str> = class_names.iter().map(AsRef::as_ref).collect();
     let max = matrix.iter().flatten().copied().max().unwrap_or(0);
     let layout = Layout::new(&names, max, title)?;

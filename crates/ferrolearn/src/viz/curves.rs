@@ -7,7 +7,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::HPos;
 use serde::{Deserialize, Serialize};
 
-use super::font::{metrics, FAMILY};
+use super::font::{ensure_registered, FAMILY};
 use super::output::{Area, Canvas, DrawResult};
 use super::text::{draw_text, text_width, Direction};
 use crate::{Error, Result};
@@ -95,7 +95,7 @@ pub fn plot_training_curves(
 ) -> Result<()> {
     let path = path.as_ref();
     series.validate()?;
-    metrics()?;
+    ensure_registered()?;
 
     let mut loss = Panel::new("loss", "epoch", "loss", Corner::UpperRight);
     loss.push(
@@ -151,7 +151,7 @@ pub fn plot_cost_curve(path: impl AsRef<Path>, title: &str, costs: &[f64]) -> Re
             "a cost curve needs at least one cost, got none".to_string(),
         ));
     }
-    metrics()?;
+    ensure_registered()?;
     let mut panel = Panel::new("", "iteration", "cost", Corner::UpperRight);
     panel.push(
         None,

@@ -44,6 +44,12 @@ pub(crate) fn metrics() -> Result<&'static Metrics> {
         })
 }
 
+/// Makes sure the embedded font is registered with plotters, for charts whose tick labels
+/// plotters draws itself.
+pub(crate) fn ensure_registered() -> Result<()> {
+    metrics().map(|_| ())
+}
+
 /// The horizontal metrics of a TrueType font: enough to lay out a line of text.
 pub(crate) struct Metrics {
     /// The whole font file.

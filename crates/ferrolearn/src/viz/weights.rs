@@ -8,7 +8,6 @@ use std::path::Path;
 use plotters::style::text_anchor::HPos;
 use plotters::style::RGBColor;
 
-use super::font::metrics;
 use super::output::Canvas;
 use super::text::{draw_text, text_width, Direction};
 use crate::{Error, Result};
@@ -67,7 +66,6 @@ pub fn plot_linear_templates<S: AsRef<str>>(
         )));
     }
     check_finite(weights)?;
-    metrics()?;
 
     let scale = (TEMPLATE_SIDE / height.max(width)).max(1);
     let tile = Tile::new(width, height, scale)?;
