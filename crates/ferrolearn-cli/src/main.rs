@@ -16,6 +16,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Train a network (LeNet-5 on the bundled MNIST by default).
+    Train(commands::train::Args),
+    /// Evaluate a trained run on its test set: accuracy, per-class figures, confusion matrix.
+    Eval(commands::eval::Args),
+    /// Top classes of a trained network for picture files.
+    Predict(commands::predict::Args),
     /// Check every differentiable op's gradient against finite differences.
     Gradcheck(commands::gradcheck::Args),
 }
@@ -24,6 +30,9 @@ fn main() -> ExitCode {
     install_panic_hook();
     let cli = Cli::parse();
     let result = ferrolearn::tensor::catch_shape_error(|| match cli.command {
+        Command::Train(args) => commands::train::run(args),
+        Command::Eval(args) => commands::eval::run(args),
+        Command::Predict(args) => commands::predict::run(args),
         Command::Gradcheck(args) => commands::gradcheck::run(args),
     });
     match result {

@@ -1,3 +1,6 @@
 //! One module per subcommand: each parses its flags into an `Args` and has a `run`.
 
+pub mod eval;
 pub mod gradcheck;
+pub mod predict;
+pub mod train;

@@ -20,12 +20,14 @@ pub mod csv;
 mod dataset;
 pub mod idx;
 mod loader;
+mod picture;
 mod sets;
 
 pub use cifar::{read_cifar_batch, read_cifar_class_names, CifarBatch};
 pub use dataset::Dataset;
 pub use idx::{read_idx, IdxArray};
 pub use loader::{Augment, Batch, Batches, Loader, Normalizer};
+pub use picture::{load_picture, Invert};
 pub use sets::{
     load, load_cifar10, load_fashion_mnist, load_mnist, resolve_data_dir, DatasetName, TrainTest,
     DATA_ENV,

@@ -1,0 +1,95 @@
+//! `ferrolearn eval`: test accuracy, per-class precision and recall, and a confusion matrix
+//! (text and `confusion.png`) for a trained run.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use ferrolearn::data::{load, DatasetName};
+use ferrolearn::metrics::ConfusionMatrix;
+use ferrolearn::train::{evaluate, load_run};
+use ferrolearn::viz::{format_confusion_matrix, plot_confusion_matrix};
+
+/// Flags of `ferrolearn eval`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The run directory written by `ferrolearn train`.
+    #[arg(long, value_name = "DIR")]
+    run: PathBuf,
+    /// Directory holding the dataset's directory (default: $FERROLEARN_DATA, then the bundled data).
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Print one JSON object instead of the report.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Evaluates the run's model on its dataset's test split.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let mut run = load_run(&args.run)?;
+    let dataset: DatasetName = run.config.dataset.parse().map_err(anyhow::Error::msg)?;
+    let test = load(dataset, args.data_dir.as_deref())?.test;
+    let result = evaluate(&mut run.model, &test, run.normalizer.as_ref())?;
+    let truth: Vec<usize> = test.labels().iter().map(|&y| y as usize).collect();
+    let names = &run.config.class_names;
+    let confusion = ConfusionMatrix::new(&truth, &result.predictions, names.len())?;
+    let report = confusion.report();
+    let picture = args.run.join("confusion.png");
+    plot_confusion_matrix(
+        &picture,
+        &confusion.rows(),
+        names,
+        &format!("{} on {} test set", run.config.model_name, run.config.dataset),
+    )?;
+    if args.json {
+        let classes: Vec<_> = names
+            .iter()
+            .enumerate()
+            .map(|(k, name)| {
+                serde_json::json!({
+                    "class": name,
+                    "precision": report.precision[k],
+                    "recall": report.recall[k],
+                    "f1": report.f1[k],
+                    "support": report.support[k],
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({
+                "run": args.run,
+                "test_accuracy": result.accuracy,
+                "test_loss": result.loss,
+                "macro_f1": report.macro_f1(),
+                "classes": classes,
+                "confusion_matrix": confusion.rows(),
+                "confusion_png": picture,
+            })
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "test accuracy {:.2}% (loss {:.4}) on {} images",
+        100.0 * result.accuracy,
+        result.loss,
+        test.len()
+    );
+    let width = names.iter().map(String::len).max().unwrap_or(5).max(5);
+    println!("\n{:<width$}  precision  recall     f1  support", "class");
+    for (k, name) in names.iter().enumerate() {
+        println!(
+            "{name:<width$}  {:>9.4}  {:>6.4}  {:>5.4}  {:>7}",
+            report.precision[k], report.recall[k], report.f1[k], report.support[k]
+        );
+    }
+    println!(
+        "{:<width$}  {:>9.4}  {:>6.4}  {:>5.4}",
+        "macro",
+        report.macro_precision(),
+        report.macro_recall(),
+        report.macro_f1()
+    );
+    println!("\n{}", format_confusion_matrix(&confusion.rows(), names)?);
+    println!("confusion matrix picture: {}", picture.display());
+    Ok(ExitCode::SUCCESS)
+}

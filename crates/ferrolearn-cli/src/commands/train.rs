@@ -1,0 +1,421 @@
+//! `ferrolearn train`: trains a network on an image dataset, with a progress bar per epoch,
+//! a checkpoint after each, and the run saved for `eval`, `predict` and `--resume`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{bail, Context as _};
+use clap::ValueEnum;
+use ferrolearn::data::{load, Dataset, DatasetName};
+use ferrolearn::nn::models::{lenet5, mlp};
+use ferrolearn::nn::spec::ModelSpec;
+use ferrolearn::nn::ActivationKind;
+use ferrolearn::train::{
+    BatchProgress, EpochRecord, OptimizerConfig, ScheduleConfig, StopReason, TrainConfig,
+    TrainObserver, Trainer,
+};
+use ferrolearn::viz::{plot_training_curves, CurveSeries};
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// The architectures `--model` names.
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ModelName {
+    /// LeNet-5 (conv 20 5x5, pool, conv 50 5x5, pool, linear 500, linear classes).
+    Lenet5,
+    /// A multilayer perceptron (`--hidden`, `--activation`, `--dropout`, `--batch-norm`).
+    Mlp,
+}
+
+/// Optimizers `--optimizer` names.
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum OptimizerName {
+    /// Stochastic gradient descent (`--momentum`, `--nesterov`).
+    Sgd,
+    /// Adam (bias-corrected).
+    Adam,
+    /// AdamW (decoupled weight decay).
+    Adamw,
+    /// AdaGrad.
+    Adagrad,
+    /// RMSProp.
+    Rmsprop,
+}
+
+/// Learning-rate schedules `--schedule` names.
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ScheduleName {
+    /// Constant learning rate.
+    None,
+    /// Multiply by `--gamma` every `--step-size` epochs.
+    Step,
+    /// Cosine annealing to 0 over the run's epochs.
+    Cosine,
+    /// Multiply by `--gamma` every epoch.
+    Exponential,
+    /// Multiply by `--gamma` when the validation loss stalls for `--plateau-patience` epochs.
+    Plateau,
+}
+
+/// Flags of `ferrolearn train`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The architecture.
+    #[arg(long, value_enum, default_value = "lenet5")]
+    model: ModelName,
+    /// A JSON model description (a list of layers; see the README) instead of --model.
+    #[arg(long, value_name = "FILE")]
+    model_file: Option<PathBuf>,
+    /// The dataset: mnist (bundled), fashion-mnist or cifar-10.
+    #[arg(long, default_value = "mnist")]
+    dataset: DatasetName,
+    /// Directory holding the dataset's directory (default: $FERROLEARN_DATA, then the bundled data).
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Epochs to train.
+    #[arg(long, default_value_t = 3)]
+    epochs: usize,
+    /// Mini-batch size.
+    #[arg(long, default_value_t = 64)]
+    batch_size: usize,
+    /// The optimizer.
+    #[arg(long, value_enum, default_value = "sgd")]
+    optimizer: OptimizerName,
+    /// Learning rate.
+    #[arg(long, default_value_t = 0.01)]
+    lr: f64,
+    /// SGD momentum.
+    #[arg(long, default_value_t = 0.9)]
+    momentum: f64,
+    /// Use Nesterov momentum (SGD).
+    #[arg(long)]
+    nesterov: bool,
+    /// Weight decay (L2 added to the gradient; decoupled for AdamW).
+    #[arg(long, default_value_t = 0.0)]
+    weight_decay: f64,
+    /// L1 penalty on weights, added to the loss.
+    #[arg(long, default_value_t = 0.0)]
+    l1: f64,
+    /// L2 penalty on weights (`l2/2 * sum w^2`), added to the loss.
+    #[arg(long, default_value_t = 0.0)]
+    l2: f64,
+    /// Learning-rate schedule.
+    #[arg(long, value_enum, default_value = "none")]
+    schedule: ScheduleName,
+    /// Epochs between reductions for --schedule step.
+    #[arg(long, default_value_t = 10)]
+    step_size: usize,
+    /// Factor of --schedule step, exponential and plateau.
+    #[arg(long, default_value_t = 0.1)]
+    gamma: f64,
+    /// Epochs without improvement before --schedule plateau reduces the rate.
+    #[arg(long, default_value_t = 2)]
+    plateau_patience: usize,
+    /// Hidden layer sizes of --model mlp, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "256,128")]
+    hidden: Vec<usize>,
+    /// Activation of --model mlp: relu, leaky_relu, elu, selu, sigmoid, tanh, softplus.
+    #[arg(long, default_value = "relu")]
+    activation: String,
+    /// Dropout probability after each hidden layer of --model mlp.
+    #[arg(long, default_value_t = 0.0)]
+    dropout: f32,
+    /// Batch norm after each hidden linear layer of --model mlp.
+    #[arg(long)]
+    batch_norm: bool,
+    /// Fraction of the training set held out for validation.
+    #[arg(long, default_value_t = 0.1)]
+    val_fraction: f64,
+    /// Stop when the validation loss has not improved for this many epochs.
+    #[arg(long)]
+    patience: Option<usize>,
+    /// Clip the global gradient norm to this value.
+    #[arg(long)]
+    clip_norm: Option<f64>,
+    /// Normalise each channel with the training split's mean and std (off: pixels / 255).
+    #[arg(long)]
+    normalize: bool,
+    /// Random horizontal flips of training images.
+    #[arg(long)]
+    augment_flip: bool,
+    /// Random crops after padding each side by this many pixels.
+    #[arg(long, default_value_t = 0)]
+    crop_padding: usize,
+    /// Seed of every random choice.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Run directory (default: runs/<model>-<dataset>).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Continue the interrupted run in --out from its last checkpoint.
+    #[arg(long)]
+    resume: bool,
+    /// Use only the first N training images (quick experiments).
+    #[arg(long)]
+    limit: Option<usize>,
+    /// Print one JSON object with the final figures instead of progress.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Trains, then reports the test accuracy.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let out = args.out.clone().unwrap_or_else(|| default_run_dir(&args));
+    let resumed = if args.resume {
+        Some(Trainer::resume(&out).with_context(|| format!("cannot resume from {}", out.display()))?)
+    } else {
+        None
+    };
+    let dataset: DatasetName = match &resumed {
+        Some(t) => t.config().dataset.parse().map_err(anyhow::Error::msg)?,
+        None => args.dataset,
+    };
+    let sets = load(dataset, args.data_dir.as_deref())?;
+    let limit = resumed.as_ref().map_or(args.limit, |t| t.config().train_limit);
+    let mut train = sets.train;
+    if let Some(limit) = limit {
+        train = train.subset(&(0..limit.min(train.len())).collect::<Vec<_>>());
+    }
+    let (val_fraction, seed) = resumed
+        .as_ref()
+        .map_or((args.val_fraction, args.seed), |t| (t.config().val_fraction, t.config().seed));
+    let (train, val) = if val_fraction > 0.0 {
+        let (t, v) = train.split_validation(val_fraction, seed)?;
+        (t, Some(v))
+    } else {
+        (train, None)
+    };
+    let mut trainer = match resumed {
+        Some(t) => t,
+        None => Trainer::new(config_from(&args, &train)?, &train)?,
+    };
+    let config = trainer.config().clone();
+    if !args.json {
+        eprintln!(
+            "{} on {} ({} train, {} validation, {} test images) -> {}",
+            config.model_name,
+            config.dataset,
+            train.len(),
+            val.as_ref().map_or(0, |v| v.len()),
+            sets.test.len(),
+            out.display()
+        );
+        eprint!("{}", trainer.model());
+    }
+    let mut observer = Progress::new(args.json, config.epochs);
+    let start = Instant::now();
+    let stop = trainer.fit(&train, val.as_ref(), Some(&out), &mut observer)?;
+    observer.finish();
+    let test = trainer.evaluate(&sets.test)?;
+    let history = trainer.history();
+    plot_training_curves(
+        out.join("curves.png"),
+        &curves(history),
+        &format!("{} on {}", config.model_name, config.dataset),
+    )?;
+    let seconds_per_epoch =
+        history.iter().map(|r| r.seconds).sum::<f64>() / history.len().max(1) as f64;
+    if args.json {
+        let last = history.last();
+        println!(
+            "{}",
+            serde_json::json!({
+                "run": out,
+                "model": config.model_name,
+                "dataset": config.dataset,
+                "epochs": history.len(),
+                "stopped": stop,
+                "train_loss": last.map(|r| r.train_loss),
+                "train_accuracy": last.map(|r| r.train_accuracy),
+                "val_loss": last.and_then(|r| r.val_loss),
+                "val_accuracy": last.and_then(|r| r.val_accuracy),
+                "test_loss": test.loss,
+                "test_accuracy": test.accuracy,
+                "seconds_per_epoch": seconds_per_epoch,
+                "seconds_total": start.elapsed().as_secs_f64(),
+            })
+        );
+    } else {
+        if stop == StopReason::EarlyStopped {
+            println!(
+                "stopped early: no validation improvement for {} epochs",
+                config.patience.unwrap_or(0)
+            );
+        }
+        println!(
+            "test accuracy {:.2}% (loss {:.4}) after {} epochs; run saved in {}",
+            100.0 * test.accuracy,
+            test.loss,
+            history.len(),
+            out.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn default_run_dir(args: &Args) -> PathBuf {
+    let model = if args.model_file.is_some() {
+        "custom"
+    } else {
+        match args.model {
+            ModelName::Lenet5 => "lenet5",
+            ModelName::Mlp => "mlp",
+        }
+    };
+    Path::new("runs").join(format!("{model}-{}", args.dataset.as_str()))
+}
+
+/// The run's definition from the flags and the training split (input shape, classes).
+fn config_from(args: &Args, train: &Dataset) -> anyhow::Result<TrainConfig> {
+    if !(0.0..1.0).contains(&args.val_fraction) {
+        bail!("--val-fraction must be in [0, 1), got {}", args.val_fraction);
+    }
+    if args.epochs == 0 {
+        bail!("--epochs must be >= 1");
+    }
+    let num_classes = train.num_classes();
+    let (model_name, model) = match &args.model_file {
+        Some(path) => ("custom".to_string(), ModelSpec::from_file(path)?),
+        None => match args.model {
+            ModelName::Lenet5 => ("lenet5".to_string(), lenet5(num_classes)),
+            ModelName::Mlp => {
+                let Some(activation) = ActivationKind::from_name(&args.activation) else {
+                    bail!(
+                        "unknown activation {:?}: use relu, leaky_relu, elu, selu, sigmoid, tanh or softplus",
+                        args.activation
+                    );
+                };
+                let spec = mlp(&args.hidden, activation, args.dropout, args.batch_norm, num_classes);
+                ("mlp".to_string(), spec)
+            }
+        },
+    };
+    let (lr, weight_decay) = (args.lr, args.weight_decay);
+    let optimizer = match args.optimizer {
+        OptimizerName::Sgd => OptimizerConfig::Sgd {
+            lr,
+            momentum: args.momentum,
+            nesterov: args.nesterov,
+            weight_decay,
+        },
+        OptimizerName::Adam => OptimizerConfig::Adam { lr, weight_decay },
+        OptimizerName::Adamw => OptimizerConfig::Adamw { lr, weight_decay },
+        OptimizerName::Adagrad => OptimizerConfig::Adagrad { lr, weight_decay },
+        OptimizerName::Rmsprop => OptimizerConfig::Rmsprop { lr, weight_decay },
+    };
+    let schedule = match args.schedule {
+        ScheduleName::None => ScheduleConfig::Constant,
+        ScheduleName::Step => ScheduleConfig::Step {
+            step_size: args.step_size,
+            gamma: args.gamma,
+        },
+        ScheduleName::Cosine => ScheduleConfig::Cosine {
+            t_max: args.epochs,
+            eta_min: 0.0,
+        },
+        ScheduleName::Exponential => ScheduleConfig::Exponential { gamma: args.gamma },
+        ScheduleName::Plateau => ScheduleConfig::Plateau {
+            factor: args.gamma,
+            patience: args.plateau_patience,
+        },
+    };
+    Ok(TrainConfig {
+        model_name,
+        model,
+        dataset: args.dataset.as_str().to_string(),
+        input_shape: train.item_shape().to_vec(),
+        class_names: train.class_names().to_vec(),
+        train_limit: args.limit,
+        epochs: args.epochs,
+        batch_size: args.batch_size,
+        optimizer,
+        schedule,
+        val_fraction: args.val_fraction,
+        patience: args.patience,
+        clip_norm: args.clip_norm,
+        l1: args.l1,
+        l2: args.l2,
+        augment_crop_padding: args.crop_padding,
+        augment_flip: args.augment_flip,
+        normalize: args.normalize,
+        seed: args.seed,
+    })
+}
+
+fn curves(history: &[EpochRecord]) -> CurveSeries {
+    let val: Option<Vec<f64>> = history.iter().map(|r| r.val_loss).collect();
+    let val_acc: Option<Vec<f64>> = history.iter().map(|r| r.val_accuracy).collect();
+    CurveSeries {
+        epochs: history.iter().map(|r| r.epoch).collect(),
+        train_loss: history.iter().map(|r| r.train_loss).collect(),
+        val_loss: val,
+        train_acc: Some(history.iter().map(|r| r.train_accuracy).collect()),
+        val_acc,
+    }
+}
+
+/// Progress bars on stderr (hidden with --json or when stderr is not a terminal) and one
+/// line per finished epoch.
+struct Progress {
+    bar: Option<ProgressBar>,
+    quiet: bool,
+    epochs: usize,
+    epoch_start: Instant,
+}
+
+impl Progress {
+    fn new(quiet: bool, epochs: usize) -> Progress {
+        Progress { bar: None, quiet, epochs, epoch_start: Instant::now() }
+    }
+
+    fn finish(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl TrainObserver for Progress {
+    fn on_batch(&mut self, p: &BatchProgress) {
+        if self.quiet {
+            return;
+        }
+        if p.batches_done == 1 {
+            self.finish();
+            self.epoch_start = Instant::now();
+            let bar = ProgressBar::new(p.batches_total as u64);
+            bar.set_style(
+                ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} batches  {msg}  eta {eta}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+            );
+            bar.set_prefix(format!("{}/{}", p.epoch, self.epochs));
+            self.bar = Some(bar);
+        }
+        if let Some(bar) = &self.bar {
+            bar.set_position(p.batches_done as u64);
+            let speed = p.images as f64 / self.epoch_start.elapsed().as_secs_f64().max(1e-9);
+            bar.set_message(format!("loss {:.4}  acc {:.2}%  {:.0} img/s", p.running_loss, 100.0 * p.running_accuracy, speed));
+        }
+    }
+
+    fn on_epoch(&mut self, r: &EpochRecord) {
+        self.finish();
+        if self.quiet {
+            return;
+        }
+        let val = match (r.val_loss, r.val_accuracy) {
+            (Some(l), Some(a)) => format!("  val loss {l:.4} acc {:.2}%", 100.0 * a),
+            _ => String::new(),
+        };
+        eprintln!(
+            "epoch {}/{}: train loss {:.4} acc {:.2}%{val}  lr {:.3e}  {:.1}s",
+            r.epoch,
+            self.epochs,
+            r.train_loss,
+            100.0 * r.train_accuracy,
+            r.lr,
+            r.seconds
+        );
+    }
+}
