@@ -139,7 +139,7 @@ impl Default for MinMaxScaler {
 impl MinMaxScaler {
     /// Learns each column's minimum and range.
     pub fn fit(&self, x: ArrayView2<f64>) -> Result<FittedMinMaxScaler> {
-        if !(self.min < self.max) || !self.min.is_finite() || !self.max.is_finite() {
+        if !(self.min.is_finite() && self.max.is_finite() && self.min < self.max) {
             return Err(Error::InvalidParameter(format!(
                 "min-max range must satisfy min < max, got [{}, {}]",
                 self.min, self.max
