@@ -7,7 +7,7 @@
 //!
 //! Pixels are scaled to [0, 1] as in the Python script. Timed = fit + predict (kNN), fit
 //! (linear). Set `BENCH_RUNS` for more repetitions (median reported);
-//! `BENCH_ONLY=l2,l1,linear` picks workloads; `BENCH_DUMP_LINEAR=dir` also writes the synthetic X, y and our coefficients as raw
+//! `BENCH_ONLY=gemm,l2,l1,linear` picks workloads (gemm: a GEMM ceiling probe); `BENCH_DUMP_LINEAR=dir` also writes the synthetic X, y and our coefficients as raw
 //! little-endian f64 files so that scikit-learn can be run on the very same data.
 //!
 //! `cargo run --profile test -p ferrolearn --example classic_bench`
@@ -112,6 +112,54 @@ fn write_f64(path: &Path, data: impl Iterator<Item = f64>) -> Result<(), String>
     std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// The f32 GEMM ceiling of the moment (n = 2048, one thread and all threads), so the kNN
+/// L2 time can be read against what the machine currently delivers.
+fn gemm_probe() {
+    let n = 2048;
+    let a = vec![1.0f32; n * n];
+    let b = vec![0.5f32; n * n];
+    let mut c = vec![0.0f32; n * n];
+    for threads in [1, rayon::current_num_threads()] {
+        let par = if threads == 1 {
+            gemm::Parallelism::None
+        } else {
+            gemm::Parallelism::Rayon(threads)
+        };
+        let (t, cpu, ()) = time_runs(3, || {
+            // SAFETY: three n x n row-major buffers that outlive the call; c does not alias.
+            unsafe {
+                gemm::gemm(
+                    n,
+                    n,
+                    n,
+                    c.as_mut_ptr(),
+                    1,
+                    n as isize,
+                    false,
+                    a.as_ptr(),
+                    1,
+                    n as isize,
+                    b.as_ptr(),
+                    1,
+                    n as isize,
+                    0.0,
+                    1.0,
+                    false,
+                    false,
+                    false,
+                    par,
+                )
+            }
+        });
+        let flop = 2.0 * (n as f64).powi(3);
+        println!(
+            "gemm f32 {n}^3, {threads} thread(s): {:.1} GFLOP/s wall, {:.1} GFLOP per CPU s",
+            flop / t / 1e9,
+            flop / cpu.max(1e-9) / 1e9
+        );
+    }
+}
+
 fn main() -> Result<(), String> {
     let runs: usize = std::env::var("BENCH_RUNS")
         .ok()
@@ -126,6 +174,9 @@ fn main() -> Result<(), String> {
 
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
     let wanted = |name: &str| only.is_empty() || only.split(',').any(|o| o == name);
+    if wanted("gemm") {
+        gemm_probe();
+    }
     for (name, metric, n_test) in [
         ("l2", Metric::Euclidean, 10_000),
         ("l1", Metric::Manhattan, 1000),

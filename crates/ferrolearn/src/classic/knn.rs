@@ -107,7 +107,7 @@ impl CheckedKnn {
         y: ArrayView1<usize>,
     ) -> Result<FittedKnnClassifier> {
         check_fit_input(x, y.len())?;
-        let index = KnnIndex::new(x, self.metric);
+        let index = KnnIndex::new(x, self.metric)?;
         index.check_k(self.k)?;
         Ok(FittedKnnClassifier {
             k: self.k,
@@ -130,7 +130,7 @@ impl CheckedKnn {
                 y[i]
             )));
         }
-        let index = KnnIndex::new(x, self.metric);
+        let index = KnnIndex::new(x, self.metric)?;
         index.check_k(self.k)?;
         Ok(FittedKnnRegressor {
             k: self.k,
@@ -177,20 +177,29 @@ pub struct Neighbours {
 }
 
 impl KnnIndex {
-    /// Builds the index over the rows of `x` (already checked finite by the caller).
-    pub fn new(x: ArrayView2<f64>, metric: Metric) -> Self {
+    /// Builds the index over the rows of `x`; errors when `x` has no rows or no columns, or
+    /// holds NaN or infinity.
+    pub fn new(x: ArrayView2<f64>, metric: Metric) -> Result<Self> {
+        if x.nrows() == 0 || x.ncols() == 0 {
+            return Err(Error::InvalidData(format!(
+                "a kNN index needs at least one row and one feature, got {}x{}",
+                x.nrows(),
+                x.ncols()
+            )));
+        }
+        check_finite(x)?;
         let train = to_f32(x);
         let d = x.ncols();
         let norms = train
-            .chunks_exact(d.max(1))
+            .chunks_exact(d)
             .map(|r| r.iter().map(|v| v * v).sum())
             .collect();
-        Self {
+        Ok(Self {
             metric,
             n_features: d,
             train,
             norms,
-        }
+        })
     }
 
     /// Training rows held.
@@ -512,7 +521,9 @@ fn to_f32(x: ArrayView2<f64>) -> Vec<f32> {
 fn vote(neighbours: impl Iterator<Item = usize>, counts: &mut [usize]) -> usize {
     counts.iter_mut().for_each(|c| *c = 0);
     for l in neighbours {
-        counts[l] += 1;
+        if let Some(c) = counts.get_mut(l) {
+            *c += 1;
+        }
     }
     let mut best = 0;
     for (label, &c) in counts.iter().enumerate() {
@@ -780,7 +791,7 @@ mod tests {
         let train = grid_data(2100, 37, 0);
         let queries = grid_data(45, 37, 3);
         for metric in [Metric::Euclidean, Metric::Manhattan] {
-            let index = KnnIndex::new(train.view(), metric);
+            let index = KnnIndex::new(train.view(), metric).unwrap();
             let nb = index.kneighbors(queries.view(), 7).unwrap();
             for (r, q) in queries.outer_iter().enumerate() {
                 let want = naive(&train, q, 7, metric);
