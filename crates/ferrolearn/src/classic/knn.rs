@@ -107,7 +107,7 @@ impl CheckedKnn {
         y: ArrayView1<usize>,
     ) -> Result<FittedKnnClassifier> {
         check_fit_input(x, y.len())?;
-        let index = KnnIndex::new(x, self.metric);
+        let index = KnnIndex::new(x, self.metric)?;
         index.check_k(self.k)?;
         Ok(FittedKnnClassifier {
             k: self.k,
@@ -130,7 +130,7 @@ impl CheckedKnn {
                 y[i]
             )));
         }
-        let index = KnnIndex::new(x, self.metric);
+        let index = KnnIndex::new(x, self.metric)?;
         index.check_k(self.k)?;
         Ok(FittedKnnRegressor {
             k: self.k,
@@ -177,20 +177,29 @@ pub struct Neighbours {
 }
 
 impl KnnIndex {
-    /// Builds the index over the rows of `x` (already checked finite by the caller).
-    pub fn new(x: ArrayView2<f64>, metric: Metric) -> Self {
+    /// Builds the index over the rows of `x`; errors when `x` has no rows or no columns, or
+    /// holds NaN or infinity.
+    pub fn new(x: ArrayView2<f64>, metric: Metric) -> Result<Self> {
+        if x.nrows() == 0 || x.ncols() == 0 {
+            return Err(Error::InvalidData(format!(
+                "a kNN index needs at least one row and one feature, got {}x{}",
+                x.nrows(),
+                x.ncols()
+            )));
+        }
+        check_finite(x)?;
         let train = to_f32(x);
         let d = x.ncols();
         let norms = train
-            .chunks_exact(d.max(1))
+            .chunks_exact(d)
             .map(|r| r.iter().map(|v| v * v).sum())
             .collect();
-        Self {
+        Ok(Self {
             metric,
             n_features: d,
             train,
             norms,
-        }
+        })
     }
 
     /// Training rows held.
@@ -250,8 +259,9 @@ impl KnnIndex {
             .clamp(1, max)
     }
 
-    /// L2 search: per query block, `||t||^2 - 2 Q T^T` by GEMM into a tile per training
-    /// block, then selection; `||q||^2` is added to the k winners only.
+    /// L2 search: per query block, `-2 Q T^T` by GEMM into a tile per training block, then
+    /// selection on `tile + ||t||^2`; `||q||^2` (the same for every candidate of a query) is
+    /// added to the k winners only.
     fn search_l2(&self, q: &[f32], nq: usize, k: usize, idx: &mut [usize], dist: &mut [f32]) {
         let d = self.n_features;
         let n_train = self.n_train();
@@ -267,9 +277,6 @@ impl KnnIndex {
                     let tb = L2_TRAIN_BLOCK.min(n_train - start);
                     let tile = &mut tile[..rows * tb];
                     let norms = &self.norms[start..start + tb];
-                    for row in tile.chunks_exact_mut(tb) {
-                        row.copy_from_slice(norms);
-                    }
                     let t = &self.train[start * d..(start + tb) * d];
                     // SAFETY: `tile` is a row-major rows x tb buffer, `qb` a row-major rows x d
                     // matrix and `t` a row-major tb x d matrix read as its d x tb transpose
@@ -283,14 +290,14 @@ impl KnnIndex {
                             tile.as_mut_ptr(),
                             1,
                             tb as isize,
-                            true,
+                            false,
                             qb.as_ptr(),
                             1,
                             d as isize,
                             t.as_ptr(),
                             d as isize,
                             1,
-                            1.0,
+                            0.0,
                             -2.0,
                             false,
                             false,
@@ -299,7 +306,7 @@ impl KnnIndex {
                         );
                     }
                     for (r, row) in tile.chunks_exact(tb).enumerate() {
-                        top.scan(r, row, start);
+                        top.scan(r, row, Some(norms), start);
                     }
                 }
                 for (r, qrow) in qb.chunks_exact(d).enumerate() {
@@ -330,7 +337,7 @@ impl KnnIndex {
                     let t = &self.train[start * d..(start + tb) * d];
                     for (r, qrow) in qb.chunks_exact(d).enumerate() {
                         l1_distances(qrow, t, d, &mut buf[..tb]);
-                        top.scan(r, &buf[..tb], start);
+                        top.scan(r, &buf[..tb], None, start);
                     }
                 }
                 for r in 0..rows {
@@ -375,14 +382,22 @@ impl TopK {
         &self.idx[r * self.k..(r + 1) * self.k]
     }
 
-    /// Offers `values[j]` with index `offset + j`, in increasing index order.
+    /// Offers `values[j] (+ add[j])` with index `offset + j`, in increasing index order.
     #[inline]
-    fn scan(&mut self, r: usize, values: &[f32], offset: usize) {
+    fn scan(&mut self, r: usize, values: &[f32], add: Option<&[f32]>, offset: usize) {
+        match add {
+            Some(add) => self.scan_iter(r, values.iter().zip(add).map(|(v, a)| v + a), offset),
+            None => self.scan_iter(r, values.iter().copied(), offset),
+        }
+    }
+
+    #[inline(always)]
+    fn scan_iter(&mut self, r: usize, values: impl Iterator<Item = f32>, offset: usize) {
         let k = self.k;
         let dist = &mut self.dist[r * k..(r + 1) * k];
         let idx = &mut self.idx[r * k..(r + 1) * k];
         let mut worst = dist[k - 1];
-        for (j, &v) in values.iter().enumerate() {
+        for (j, v) in values.enumerate() {
             if v < worst {
                 let mut p = k - 1;
                 while p > 0 && dist[p - 1] > v {
@@ -436,47 +451,64 @@ fn l1_distances_avx2(q: &[f32], t: &[f32], d: usize, out: &mut [f32]) {
 /// each load of the query, and every row keeps `LANES` independent partial sums.
 #[inline(always)]
 fn l1_distances_portable(q: &[f32], t: &[f32], d: usize, out: &mut [f32]) {
-    let n = out.len();
-    let mut j = 0;
-    while j + 4 <= n {
-        let r = [
-            &t[j * d..(j + 1) * d],
-            &t[(j + 1) * d..(j + 2) * d],
-            &t[(j + 2) * d..(j + 3) * d],
-            &t[(j + 3) * d..(j + 4) * d],
-        ];
-        let s = l1_rows::<4>(q, r);
-        out[j..j + 4].copy_from_slice(&s);
-        j += 4;
+    let mut rows = t.chunks_exact(d);
+    let mut outs = out.chunks_exact_mut(4);
+    for o in &mut outs {
+        let (Some(t0), Some(t1), Some(t2), Some(t3)) =
+            (rows.next(), rows.next(), rows.next(), rows.next())
+        else {
+            break;
+        };
+        o.copy_from_slice(&l1_four(q, [t0, t1, t2, t3]));
     }
-    while j < n {
-        out[j] = l1_rows::<1>(q, [&t[j * d..(j + 1) * d]])[0];
-        j += 1;
+    for (o, row) in outs.into_remainder().iter_mut().zip(rows) {
+        *o = l1_one(q, row);
     }
 }
 
-/// L1 distances from `q` to `R` rows of the same length.
+/// `sum |q - t_r|` for four rows at once.
 #[inline(always)]
-fn l1_rows<const R: usize>(q: &[f32], t: [&[f32]; R]) -> [f32; R] {
-    let mut acc = [[0f32; LANES]; R];
-    let body = q.len() / LANES * LANES;
-    for (c, qc) in q[..body].chunks_exact(LANES).enumerate() {
-        for r in 0..R {
-            let tc = &t[r][c * LANES..(c + 1) * LANES];
-            for l in 0..LANES {
-                acc[r][l] += (qc[l] - tc[l]).abs();
-            }
+fn l1_four(q: &[f32], t: [&[f32]; 4]) -> [f32; 4] {
+    let (qc, qt) = q.as_chunks::<LANES>();
+    let (c0, t0) = t[0].as_chunks::<LANES>();
+    let (c1, t1) = t[1].as_chunks::<LANES>();
+    let (c2, t2) = t[2].as_chunks::<LANES>();
+    let (c3, t3) = t[3].as_chunks::<LANES>();
+    let (mut a0, mut a1, mut a2, mut a3) =
+        ([0f32; LANES], [0f32; LANES], [0f32; LANES], [0f32; LANES]);
+    for ((((x, y0), y1), y2), y3) in qc.iter().zip(c0).zip(c1).zip(c2).zip(c3) {
+        for l in 0..LANES {
+            a0[l] += (x[l] - y0[l]).abs();
+            a1[l] += (x[l] - y1[l]).abs();
+            a2[l] += (x[l] - y2[l]).abs();
+            a3[l] += (x[l] - y3[l]).abs();
         }
     }
-    let mut out = [0f32; R];
-    for r in 0..R {
-        let mut tail = 0f32;
-        for (a, b) in q[body..].iter().zip(&t[r][body..]) {
-            tail += (a - b).abs();
+    [
+        a0.iter().sum::<f32>() + tail_l1(qt, t0),
+        a1.iter().sum::<f32>() + tail_l1(qt, t1),
+        a2.iter().sum::<f32>() + tail_l1(qt, t2),
+        a3.iter().sum::<f32>() + tail_l1(qt, t3),
+    ]
+}
+
+/// `sum |q - t|` for one row (same summation order as [`l1_four`]).
+#[inline(always)]
+fn l1_one(q: &[f32], t: &[f32]) -> f32 {
+    let (qc, qt) = q.as_chunks::<LANES>();
+    let (c0, t0) = t.as_chunks::<LANES>();
+    let mut a0 = [0f32; LANES];
+    for (x, y0) in qc.iter().zip(c0) {
+        for l in 0..LANES {
+            a0[l] += (x[l] - y0[l]).abs();
         }
-        out[r] = acc[r].iter().sum::<f32>() + tail;
     }
-    out
+    a0.iter().sum::<f32>() + tail_l1(qt, t0)
+}
+
+#[inline(always)]
+fn tail_l1(q: &[f32], t: &[f32]) -> f32 {
+    q.iter().zip(t).map(|(a, b)| (a - b).abs()).sum()
 }
 
 /// Row-major `f32` copy of `x`.
@@ -489,7 +521,9 @@ fn to_f32(x: ArrayView2<f64>) -> Vec<f32> {
 fn vote(neighbours: impl Iterator<Item = usize>, counts: &mut [usize]) -> usize {
     counts.iter_mut().for_each(|c| *c = 0);
     for l in neighbours {
-        counts[l] += 1;
+        if let Some(c) = counts.get_mut(l) {
+            *c += 1;
+        }
     }
     let mut best = 0;
     for (label, &c) in counts.iter().enumerate() {
@@ -757,7 +791,7 @@ mod tests {
         let train = grid_data(2100, 37, 0);
         let queries = grid_data(45, 37, 3);
         for metric in [Metric::Euclidean, Metric::Manhattan] {
-            let index = KnnIndex::new(train.view(), metric);
+            let index = KnnIndex::new(train.view(), metric).unwrap();
             let nb = index.kneighbors(queries.view(), 7).unwrap();
             for (r, q) in queries.outer_iter().enumerate() {
                 let want = naive(&train, q, 7, metric);

@@ -62,18 +62,27 @@ impl StandardScaler {
     /// Learns the column means and scales of `x`.
     pub fn fit(&self, x: ArrayView2<f64>) -> Result<FittedStandardScaler> {
         check_non_empty(x, "standard scaler")?;
-        let (mean, std) = column_mean_std(x);
-        let mean = if self.with_mean {
-            mean
-        } else {
-            vec![0.0; x.ncols()]
-        };
+        let (col_mean, std) = column_mean_std(x);
         let scale = if self.with_std {
+            // As scikit-learn: a std that is only rounding noise around a constant column
+            // (at most 10 eps |mean|) counts as zero.
             std.into_iter()
-                .map(|s| if s == 0.0 { 1.0 } else { s })
+                .zip(&col_mean)
+                .map(|(s, m)| {
+                    if s <= 10.0 * f64::EPSILON * m.abs() || s == 0.0 {
+                        1.0
+                    } else {
+                        s
+                    }
+                })
                 .collect()
         } else {
             vec![1.0; x.ncols()]
+        };
+        let mean = if self.with_mean {
+            col_mean
+        } else {
+            vec![0.0; x.ncols()]
         };
         Ok(FittedStandardScaler { mean, scale })
     }
@@ -139,7 +148,7 @@ impl Default for MinMaxScaler {
 impl MinMaxScaler {
     /// Learns each column's minimum and range.
     pub fn fit(&self, x: ArrayView2<f64>) -> Result<FittedMinMaxScaler> {
-        if !(self.min < self.max) || !self.min.is_finite() || !self.max.is_finite() {
+        if !(self.min.is_finite() && self.max.is_finite() && self.min < self.max) {
             return Err(Error::InvalidParameter(format!(
                 "min-max range must satisfy min < max, got [{}, {}]",
                 self.min, self.max
@@ -241,17 +250,18 @@ mod tests {
     use super::*;
 
     // from sklearn.preprocessing import StandardScaler
-    // s = StandardScaler().fit([[1, 5], [3, 5], [8, 5]])
-    // s.mean_ = [4., 5.], s.scale_ = [2.94392029, 1.]
+    // s = StandardScaler().fit([[1, 0.1], [3, 0.1], [8, 0.1]])
+    // s.mean_ = [4., 0.1], s.scale_ = [2.94392029, 1.] (0.1 is inexact: its computed std is
+    // rounding noise, which sklearn also maps to scale 1)
     #[test]
     fn standard_scaler_matches_sklearn() {
-        let x = array![[1.0, 5.0], [3.0, 5.0], [8.0, 5.0]];
+        let x = array![[1.0, 0.1], [3.0, 0.1], [8.0, 0.1]];
         let s = StandardScaler::default().fit(x.view()).unwrap();
         assert!((s.mean()[0] - 4.0).abs() < 1e-12);
         assert!((s.scale()[0] - 2.943920288775949).abs() < 1e-12);
         assert_eq!(s.scale()[1], 1.0, "constant column gets scale 1");
         let t = s.transform(x.view()).unwrap();
-        assert!(t.column(1).iter().all(|&v| v == 0.0));
+        assert!(t.column(1).iter().all(|&v| v.abs() < 1e-15));
         let back = s.inverse_transform(t.view()).unwrap();
         assert!((&back - &x).iter().all(|v| v.abs() < 1e-12));
         assert!(s.transform(array![[1.0]].view()).is_err());

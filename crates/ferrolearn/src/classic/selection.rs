@@ -324,8 +324,10 @@ impl StratifiedKFold {
         let mut rng = self.shuffle.map(ChaCha8Rng::seed_from_u64);
         let mut fold_of = vec![0; labels.len()];
         for c in 0..n_classes {
-            let mut folds_for_class: Vec<usize> = (0..k)
-                .flat_map(|f| std::iter::repeat_n(f, allocation[f][c]))
+            let mut folds_for_class: Vec<usize> = allocation
+                .iter()
+                .enumerate()
+                .flat_map(|(f, per_class)| std::iter::repeat_n(f, per_class[c]))
                 .collect();
             if let Some(rng) = rng.as_mut() {
                 folds_for_class.shuffle(rng);

@@ -68,7 +68,7 @@ pub struct CheckedGdRegressor(GdRegressor);
 impl GdRegressor {
     /// Validates the settings, naming the first bad one.
     pub fn check(&self) -> Result<CheckedGdRegressor> {
-        if !(self.learning_rate > 0.0) || !self.learning_rate.is_finite() {
+        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
             return Err(Error::InvalidParameter(format!(
                 "learning rate must be finite and > 0, got {}",
                 self.learning_rate
@@ -77,7 +77,7 @@ impl GdRegressor {
         if self.epochs == 0 {
             return Err(Error::InvalidParameter("epochs must be >= 1, got 0".into()));
         }
-        if !(self.weight_decay >= 0.0) || !self.weight_decay.is_finite() {
+        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
             return Err(Error::InvalidParameter(format!(
                 "weight decay must be finite and >= 0, got {}",
                 self.weight_decay

@@ -81,7 +81,7 @@ pub struct CheckedRidge {
 impl Ridge {
     /// Validates the settings: `alpha` must be finite and `>= 0`.
     pub fn check(&self) -> Result<CheckedRidge> {
-        if !(self.alpha >= 0.0) || !self.alpha.is_finite() {
+        if !(self.alpha.is_finite() && self.alpha >= 0.0) {
             return Err(Error::InvalidParameter(format!(
                 "alpha must be finite and >= 0, got {}",
                 self.alpha
