@@ -9,8 +9,8 @@ use ferrolearn::nn::models::{lenet5, mlp};
 use ferrolearn::nn::spec::ModelSpec;
 use ferrolearn::nn::ActivationKind;
 use ferrolearn::train::{
-    checkpoint::model_tensors, BatchProgress, OptimizerConfig, ScheduleConfig, Silent,
-    TrainConfig, TrainObserver, Trainer,
+    checkpoint::model_tensors, BatchProgress, OptimizerConfig, ScheduleConfig, Silent, TrainConfig,
+    TrainObserver, Trainer,
 };
 
 fn mnist_slice(train: usize, test: usize) -> (Dataset, Dataset) {
@@ -19,7 +19,12 @@ fn mnist_slice(train: usize, test: usize) -> (Dataset, Dataset) {
     (first(&sets.train, train), first(&sets.test, test))
 }
 
-fn config(model: ModelSpec, epochs: usize, optimizer: OptimizerConfig, train: &Dataset) -> TrainConfig {
+fn config(
+    model: ModelSpec,
+    epochs: usize,
+    optimizer: OptimizerConfig,
+    train: &Dataset,
+) -> TrainConfig {
     TrainConfig {
         model_name: "test".into(),
         model,
@@ -53,7 +58,12 @@ fn temp_dir(name: &str) -> PathBuf {
 fn lenet5_learns_a_slice_of_mnist() {
     // 3000 images, 3 epochs of batch 32: about 280 steps.
     let (train, test) = mnist_slice(3000, 1000);
-    let sgd = OptimizerConfig::Sgd { lr: 0.01, momentum: 0.9, nesterov: false, weight_decay: 0.0 };
+    let sgd = OptimizerConfig::Sgd {
+        lr: 0.01,
+        momentum: 0.9,
+        nesterov: false,
+        weight_decay: 0.0,
+    };
     let mut trainer = Trainer::new(config(lenet5(10), 3, sgd, &train), &train).unwrap();
     let before = trainer.evaluate(&test).unwrap();
     trainer.fit(&train, None, None, &mut Silent).unwrap();
@@ -63,8 +73,17 @@ fn lenet5_learns_a_slice_of_mnist() {
         "loss did not fall: {history:?}"
     );
     let after = trainer.evaluate(&test).unwrap();
-    assert!(after.loss < before.loss, "test loss {} -> {}", before.loss, after.loss);
-    assert!(after.accuracy >= 0.93, "test accuracy {} below the 93% floor", after.accuracy);
+    assert!(
+        after.loss < before.loss,
+        "test loss {} -> {}",
+        before.loss,
+        after.loss
+    );
+    assert!(
+        after.accuracy >= 0.93,
+        "test accuracy {} below the 93% floor",
+        after.accuracy
+    );
 }
 
 /// Aborts training (as a kill would) after a given batch.
@@ -85,25 +104,47 @@ impl TrainObserver for KillAt {
 fn resumed_run_ends_with_the_same_weights() {
     let (train, _) = mnist_slice(1000, 10);
     let spec = mlp(&[32], ActivationKind::Relu, 0.2, true, 10);
-    let adam = OptimizerConfig::Adam { lr: 1e-3, weight_decay: 0.0 };
+    let adam = OptimizerConfig::Adam {
+        lr: 1e-3,
+        weight_decay: 0.0,
+    };
     let straight_dir = temp_dir("straight");
     let mut straight = Trainer::new(config(spec.clone(), 3, adam.clone(), &train), &train).unwrap();
-    straight.fit(&train, None, Some(&straight_dir), &mut Silent).unwrap();
+    straight
+        .fit(&train, None, Some(&straight_dir), &mut Silent)
+        .unwrap();
 
     let split_dir = temp_dir("split");
     let mut first = Trainer::new(config(spec, 3, adam, &train), &train).unwrap();
     // Kill the run in the middle of its second epoch.
     let killed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        first.fit(&train, None, Some(&split_dir), &mut KillAt { epoch: 2, batch: 10 })
+        first.fit(
+            &train,
+            None,
+            Some(&split_dir),
+            &mut KillAt {
+                epoch: 2,
+                batch: 10,
+            },
+        )
     }));
     assert!(killed.is_err(), "the simulated kill did not happen");
     drop(first);
     let mut resumed = Trainer::resume(&split_dir).unwrap();
-    assert_eq!(resumed.history().len(), 1, "the checkpoint should hold one finished epoch");
-    resumed.fit(&train, None, Some(&split_dir), &mut Silent).unwrap();
+    assert_eq!(
+        resumed.history().len(),
+        1,
+        "the checkpoint should hold one finished epoch"
+    );
+    resumed
+        .fit(&train, None, Some(&split_dir), &mut Silent)
+        .unwrap();
 
     assert_eq!(straight.history().len(), resumed.history().len());
-    for ((name, a), (_, b)) in model_tensors(straight.model_mut()).iter().zip(&model_tensors(resumed.model_mut())) {
+    for ((name, a), (_, b)) in model_tensors(straight.model_mut())
+        .iter()
+        .zip(&model_tensors(resumed.model_mut()))
+    {
         assert_eq!(a.data(), b.data(), "{name} differs after resume");
     }
     for (a, b) in straight.history().iter().zip(resumed.history()) {

@@ -38,7 +38,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         &picture,
         &confusion.rows(),
         names,
-        &format!("{} on {} test set", run.config.model_name, run.config.dataset),
+        &format!(
+            "{} on {} test set",
+            run.config.model_name, run.config.dataset
+        ),
     )?;
     if args.json {
         let classes: Vec<_> = names

@@ -47,7 +47,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut run = load_run(&args.run)?;
     let shape: [usize; 3] = match run.config.input_shape[..] {
         [c, h, w] => [c, h, w],
-        _ => bail!("the model's input shape {:?} is not [C, H, W]", run.config.input_shape),
+        _ => bail!(
+            "the model's input shape {:?} is not [C, H, W]",
+            run.config.input_shape
+        ),
     };
     let invert = match args.invert {
         InvertArg::Auto => Invert::Auto,
@@ -100,7 +103,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 serde_json::json!({"image": path, "top": top})
             })
             .collect();
-        println!("{}", serde_json::json!({ "run": args.run, "predictions": items }));
+        println!(
+            "{}",
+            serde_json::json!({ "run": args.run, "predictions": items })
+        );
     } else {
         for (path, top) in results {
             let line: Vec<String> = top

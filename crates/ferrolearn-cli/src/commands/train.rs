@@ -162,7 +162,10 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let out = args.out.clone().unwrap_or_else(|| default_run_dir(&args));
     let resumed = if args.resume {
-        Some(Trainer::resume(&out).with_context(|| format!("cannot resume from {}", out.display()))?)
+        Some(
+            Trainer::resume(&out)
+                .with_context(|| format!("cannot resume from {}", out.display()))?,
+        )
     } else {
         None
     };
@@ -171,14 +174,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         None => args.dataset,
     };
     let sets = load(dataset, args.data_dir.as_deref())?;
-    let limit = resumed.as_ref().map_or(args.limit, |t| t.config().train_limit);
+    let limit = resumed
+        .as_ref()
+        .map_or(args.limit, |t| t.config().train_limit);
     let mut train = sets.train;
     if let Some(limit) = limit {
         train = train.subset(&(0..limit.min(train.len())).collect::<Vec<_>>());
     }
     let (val_fraction, seed) = resumed
         .as_ref()
-        .map_or((args.val_fraction, args.seed), |t| (t.config().val_fraction, t.config().seed));
+        .map_or((args.val_fraction, args.seed), |t| {
+            (t.config().val_fraction, t.config().seed)
+        });
     let (train, val) = if val_fraction > 0.0 {
         let (t, v) = train.split_validation(val_fraction, seed)?;
         (t, Some(v))
@@ -268,7 +275,10 @@ fn default_run_dir(args: &Args) -> PathBuf {
 /// The run's definition from the flags and the training split (input shape, classes).
 fn config_from(args: &Args, train: &Dataset) -> anyhow::Result<TrainConfig> {
     if !(0.0..1.0).contains(&args.val_fraction) {
-        bail!("--val-fraction must be in [0, 1), got {}", args.val_fraction);
+        bail!(
+            "--val-fraction must be in [0, 1), got {}",
+            args.val_fraction
+        );
     }
     if args.epochs == 0 {
         bail!("--epochs must be >= 1");
@@ -285,7 +295,13 @@ fn config_from(args: &Args, train: &Dataset) -> anyhow::Result<TrainConfig> {
                         args.activation
                     );
                 };
-                let spec = mlp(&args.hidden, activation, args.dropout, args.batch_norm, num_classes);
+                let spec = mlp(
+                    &args.hidden,
+                    activation,
+                    args.dropout,
+                    args.batch_norm,
+                    num_classes,
+                );
                 ("mlp".to_string(), spec)
             }
         },
@@ -365,7 +381,12 @@ struct Progress {
 
 impl Progress {
     fn new(quiet: bool, epochs: usize) -> Progress {
-        Progress { bar: None, quiet, epochs, epoch_start: Instant::now() }
+        Progress {
+            bar: None,
+            quiet,
+            epochs,
+            epoch_start: Instant::now(),
+        }
     }
 
     fn finish(&mut self) {
@@ -385,9 +406,11 @@ impl TrainObserver for Progress {
             self.epoch_start = Instant::now();
             let bar = ProgressBar::new(p.batches_total as u64);
             bar.set_style(
-                ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} batches  {msg}  eta {eta}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar())
-                    .progress_chars("=> "),
+                ProgressStyle::with_template(
+                    "epoch {prefix} [{bar:30}] {pos}/{len} batches  {msg}  eta {eta}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
             );
             bar.set_prefix(format!("{}/{}", p.epoch, self.epochs));
             self.bar = Some(bar);
@@ -395,7 +418,12 @@ impl TrainObserver for Progress {
         if let Some(bar) = &self.bar {
             bar.set_position(p.batches_done as u64);
             let speed = p.images as f64 / self.epoch_start.elapsed().as_secs_f64().max(1e-9);
-            bar.set_message(format!("loss {:.4}  acc {:.2}%  {:.0} img/s", p.running_loss, 100.0 * p.running_accuracy, speed));
+            bar.set_message(format!(
+                "loss {:.4}  acc {:.2}%  {:.0} img/s",
+                p.running_loss,
+                100.0 * p.running_accuracy,
+                speed
+            ));
         }
     }
 

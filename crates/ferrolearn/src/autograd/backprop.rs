@@ -141,8 +141,14 @@ fn input_grads(op: &Op, out: &Tensor, g: &Tensor) -> Vec<Option<Tensor>> {
     use Op::*;
     let unbroadcast = |t: Tensor, v: &Var| t.sum_to_shape(v.shape());
     match op {
-        Add(a, b) => vec![Some(unbroadcast(g.clone(), a)), Some(unbroadcast(g.clone(), b))],
-        Sub(a, b) => vec![Some(unbroadcast(g.clone(), a)), Some(unbroadcast(g.neg(), b))],
+        Add(a, b) => vec![
+            Some(unbroadcast(g.clone(), a)),
+            Some(unbroadcast(g.clone(), b)),
+        ],
+        Sub(a, b) => vec![
+            Some(unbroadcast(g.clone(), a)),
+            Some(unbroadcast(g.neg(), b)),
+        ],
         Mul(a, b) => vec![
             Some(unbroadcast(g.mul(b.value()), a)),
             Some(unbroadcast(g.mul(a.value()), b)),
@@ -170,7 +176,9 @@ fn input_grads(op: &Op, out: &Tensor, g: &Tensor) -> Vec<Option<Tensor>> {
         Sum(x, axes) => vec![Some(expand_reduced(g, x.shape(), axes))],
         Mean(x, axes) => {
             let count: usize = axes.iter().map(|&a| x.shape()[a]).product();
-            vec![Some(expand_reduced(g, x.shape(), axes).mul_scalar(1.0 / count as f32))]
+            vec![Some(
+                expand_reduced(g, x.shape(), axes).mul_scalar(1.0 / count as f32),
+            )]
         }
         SumAll(x) => vec![Some(Tensor::full(x.shape(), g.item()))],
         MeanAll(x) => {
@@ -238,8 +246,12 @@ fn input_grads(op: &Op, out: &Tensor, g: &Tensor) -> Vec<Option<Tensor>> {
         }
         Linear(x, w, b) => {
             // y = x W^T + b: dx = g W, dW = g^T x, db = sum over rows of g.
-            let gx = x.requires_grad().then(|| g.matmul_t(w.value(), false, false));
-            let gw = w.requires_grad().then(|| g.matmul_t(x.value(), true, false));
+            let gx = x
+                .requires_grad()
+                .then(|| g.matmul_t(w.value(), false, false));
+            let gw = w
+                .requires_grad()
+                .then(|| g.matmul_t(x.value(), true, false));
             let mut grads = vec![gx, gw];
             if b.is_some() {
                 grads.push(Some(g.sum_axes(&[0], false)));
@@ -268,7 +280,12 @@ fn input_grads(op: &Op, out: &Tensor, g: &Tensor) -> Vec<Option<Tensor>> {
             grads
         }
         MaxPool2d { x, window, argmax } => {
-            vec![Some(Tensor::max_pool2d_backward(g, argmax, x.shape(), window))]
+            vec![Some(Tensor::max_pool2d_backward(
+                g,
+                argmax,
+                x.shape(),
+                window,
+            ))]
         }
         AvgPool2d { x, window } => {
             vec![Some(Tensor::avg_pool2d_backward(g, x.shape(), window))]
@@ -296,10 +313,13 @@ fn input_grads(op: &Op, out: &Tensor, g: &Tensor) -> Vec<Option<Tensor>> {
         }
         Elu(x, alpha) => {
             let a = *alpha;
-            vec![Some(
-                x.value()
-                    .zip_same(g, "backward", |x, g| if x > 0.0 { g } else { g * a * x.exp() }),
-            )]
+            vec![Some(x.value().zip_same(g, "backward", |x, g| {
+                if x > 0.0 {
+                    g
+                } else {
+                    g * a * x.exp()
+                }
+            }))]
         }
         Selu(x) => {
             use super::functions::{SELU_ALPHA, SELU_SCALE};
@@ -335,13 +355,17 @@ fn input_grads(op: &Op, out: &Tensor, g: &Tensor) -> Vec<Option<Tensor>> {
         }
         Mse(x, target) => {
             let scale = 2.0 * g.item() / x.value().numel() as f32;
-            vec![Some(x.value().zip_same(target, "mse", |x, t| scale * (x - t)))]
+            vec![Some(
+                x.value().zip_same(target, "mse", |x, t| scale * (x - t)),
+            )]
         }
         BceWithLogits(x, target) => {
             let scale = g.item() / x.value().numel() as f32;
-            vec![Some(x.value().zip_same(target, "bce_with_logits", |x, t| {
-                scale * (1.0 / (1.0 + (-x).exp()) - t)
-            }))]
+            vec![Some(x.value().zip_same(
+                target,
+                "bce_with_logits",
+                |x, t| scale * (1.0 / (1.0 + (-x).exp()) - t),
+            ))]
         }
         CrossEntropy {
             logits,
@@ -396,7 +420,10 @@ fn input_grads(op: &Op, out: &Tensor, g: &Tensor) -> Vec<Option<Tensor>> {
         } => {
             let param_shape = inv_std.shape().to_vec();
             let gamma_b = gamma.value().reshape(&param_shape);
-            let ggamma = g.mul(xhat).sum_to_shape(&param_shape).reshape(gamma.shape());
+            let ggamma = g
+                .mul(xhat)
+                .sum_to_shape(&param_shape)
+                .reshape(gamma.shape());
             let gbeta = g.sum_to_shape(&param_shape).reshape(beta.shape());
             let dxhat = g.mul(&gamma_b);
             let gx = match mode {

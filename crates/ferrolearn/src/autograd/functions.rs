@@ -39,22 +39,34 @@ pub(crate) fn prelu_alpha_shape(x_shape: &[usize]) -> Vec<usize> {
 impl Var {
     /// `self + other`, broadcasting.
     pub fn add(&self, other: &Var) -> Var {
-        Var::from_op(self.value().add(other.value()), Op::Add(self.clone(), other.clone()))
+        Var::from_op(
+            self.value().add(other.value()),
+            Op::Add(self.clone(), other.clone()),
+        )
     }
 
     /// `self - other`, broadcasting.
     pub fn sub(&self, other: &Var) -> Var {
-        Var::from_op(self.value().sub(other.value()), Op::Sub(self.clone(), other.clone()))
+        Var::from_op(
+            self.value().sub(other.value()),
+            Op::Sub(self.clone(), other.clone()),
+        )
     }
 
     /// `self * other` elementwise, broadcasting.
     pub fn mul(&self, other: &Var) -> Var {
-        Var::from_op(self.value().mul(other.value()), Op::Mul(self.clone(), other.clone()))
+        Var::from_op(
+            self.value().mul(other.value()),
+            Op::Mul(self.clone(), other.clone()),
+        )
     }
 
     /// `self / other` elementwise, broadcasting.
     pub fn div(&self, other: &Var) -> Var {
-        Var::from_op(self.value().div(other.value()), Op::Div(self.clone(), other.clone()))
+        Var::from_op(
+            self.value().div(other.value()),
+            Op::Div(self.clone(), other.clone()),
+        )
     }
 
     /// `-self`.
@@ -99,17 +111,26 @@ impl Var {
 
     /// Clamps into `[min, max]`; the gradient is 1 inside the range, 0 outside.
     pub fn clamp(&self, min: f32, max: f32) -> Var {
-        Var::from_op(self.value().clamp(min, max), Op::Clamp(self.clone(), min, max))
+        Var::from_op(
+            self.value().clamp(min, max),
+            Op::Clamp(self.clone(), min, max),
+        )
     }
 
     /// Sum over `axes`, dropping them.
     pub fn sum_axes(&self, axes: &[usize]) -> Var {
-        Var::from_op(self.value().sum_axes(axes, false), Op::Sum(self.clone(), axes.to_vec()))
+        Var::from_op(
+            self.value().sum_axes(axes, false),
+            Op::Sum(self.clone(), axes.to_vec()),
+        )
     }
 
     /// Mean over `axes`, dropping them.
     pub fn mean_axes(&self, axes: &[usize]) -> Var {
-        Var::from_op(self.value().mean_axes(axes, false), Op::Mean(self.clone(), axes.to_vec()))
+        Var::from_op(
+            self.value().mean_axes(axes, false),
+            Op::Mean(self.clone(), axes.to_vec()),
+        )
     }
 
     /// Sum of all elements (a scalar).
@@ -126,14 +147,28 @@ impl Var {
     pub fn max_axis(&self, axis: usize) -> Var {
         let value = self.value().max_axis(axis, false);
         let index = self.value().argmax_axis(axis);
-        Var::from_op(value, Op::Extremum { x: self.clone(), axis, index })
+        Var::from_op(
+            value,
+            Op::Extremum {
+                x: self.clone(),
+                axis,
+                index,
+            },
+        )
     }
 
     /// Minimum along `axis` (dropped); the gradient goes to the first minimal element.
     pub fn min_axis(&self, axis: usize) -> Var {
         let value = self.value().min_axis(axis, false);
         let index = self.value().neg().argmax_axis(axis);
-        Var::from_op(value, Op::Extremum { x: self.clone(), axis, index })
+        Var::from_op(
+            value,
+            Op::Extremum {
+                x: self.clone(),
+                axis,
+                index,
+            },
+        )
     }
 
     /// Variance over `axes` (dropped), unbiased (`m - 1`) or biased (`m`).
@@ -161,7 +196,10 @@ impl Var {
 
     /// Reorders dimensions (output dim `i` is input dim `perm[i]`).
     pub fn permute(&self, perm: &[usize]) -> Var {
-        Var::from_op(self.value().permute(perm), Op::Permute(self.clone(), perm.to_vec()))
+        Var::from_op(
+            self.value().permute(perm),
+            Op::Permute(self.clone(), perm.to_vec()),
+        )
     }
 
     /// Swaps two dimensions.
@@ -211,12 +249,18 @@ impl Var {
 
     /// Broadcasts to `shape`, materialised.
     pub fn broadcast_to(&self, shape: &[usize]) -> Var {
-        Var::from_op(self.value().broadcast_to(shape), Op::BroadcastTo(self.clone()))
+        Var::from_op(
+            self.value().broadcast_to(shape),
+            Op::BroadcastTo(self.clone()),
+        )
     }
 
     /// Matrix product (2-d, or batched 3-d with a shared 2-d operand).
     pub fn matmul(&self, other: &Var) -> Var {
-        Var::from_op(self.value().matmul(other.value()), Op::Matmul(self.clone(), other.clone()))
+        Var::from_op(
+            self.value().matmul(other.value()),
+            Op::Matmul(self.clone(), other.clone()),
+        )
     }
 
     /// The affine map `x W^T + b` of a linear layer.
@@ -229,7 +273,11 @@ impl Var {
             if b.shape() != [weight.shape()[0]] {
                 ShapeError::new(
                     "linear",
-                    format!("bias {:?} does not match weight {:?}", b.shape(), weight.shape()),
+                    format!(
+                        "bias {:?} does not match weight {:?}",
+                        b.shape(),
+                        weight.shape()
+                    ),
                 )
                 .raise();
             }
@@ -279,7 +327,13 @@ impl Var {
     pub fn avg_pool2d(&self, kernel: usize, stride: usize) -> Var {
         let window = PoolWindow::new(kernel, stride);
         let value = self.value().avg_pool2d(&window);
-        Var::from_op(value, Op::AvgPool2d { x: self.clone(), window })
+        Var::from_op(
+            value,
+            Op::AvgPool2d {
+                x: self.clone(),
+                window,
+            },
+        )
     }
 
     /// Logistic sigmoid, computed without overflow for large |x|.
@@ -312,7 +366,11 @@ impl Var {
         if alpha.shape() != [shape.get(1).copied().unwrap_or(1)] {
             ShapeError::new(
                 "prelu",
-                format!("alpha {:?} does not match input {:?} (one alpha per channel on axis 1)", alpha.shape(), self.shape()),
+                format!(
+                    "alpha {:?} does not match input {:?} (one alpha per channel on axis 1)",
+                    alpha.shape(),
+                    self.shape()
+                ),
             )
             .raise();
         }
@@ -333,9 +391,9 @@ impl Var {
 
     /// SELU: `scale * elu(x, alpha)` with the self-normalising constants.
     pub fn selu(&self) -> Var {
-        let value = self.value().map(|x| {
-            SELU_SCALE * if x > 0.0 { x } else { SELU_ALPHA * x.exp_m1() }
-        });
+        let value = self
+            .value()
+            .map(|x| SELU_SCALE * if x > 0.0 { x } else { SELU_ALPHA * x.exp_m1() });
         Var::from_op(value, Op::Selu(self.clone()))
     }
 
@@ -358,7 +416,7 @@ impl Var {
     /// `[N, J * pieces]` -> `[N, J]`.
     pub fn maxout(&self, pieces: usize) -> Var {
         let shape = self.shape();
-        if shape.len() != 2 || pieces == 0 || shape[1] % pieces != 0 {
+        if shape.len() != 2 || pieces == 0 || !shape[1].is_multiple_of(pieces) {
             ShapeError::new(
                 "maxout",
                 format!("input {shape:?} is not [N, J * {pieces}]"),
@@ -369,15 +427,29 @@ impl Var {
         let mut value = Vec::with_capacity(groups);
         let mut argmax = Vec::with_capacity(groups);
         for group in self.value().data().chunks_exact(pieces) {
-            let (best, v) = group
-                .iter()
-                .enumerate()
-                .fold((0, f32::NEG_INFINITY), |acc, (i, &v)| if v > acc.1 || i == 0 { (i, v) } else { acc });
+            let (best, v) =
+                group
+                    .iter()
+                    .enumerate()
+                    .fold((0, f32::NEG_INFINITY), |acc, (i, &v)| {
+                        if v > acc.1 || i == 0 {
+                            (i, v)
+                        } else {
+                            acc
+                        }
+                    });
             value.push(v);
             argmax.push(best);
         }
         let out = Tensor::from_vec(value, &[shape[0], shape[1] / pieces]);
-        Var::from_op(out, Op::Maxout { x: self.clone(), pieces, argmax })
+        Var::from_op(
+            out,
+            Op::Maxout {
+                x: self.clone(),
+                pieces,
+                argmax,
+            },
+        )
     }
 
     /// Softmax along `axis`, shifted by the maximum so large logits do not overflow.
@@ -405,7 +477,13 @@ impl Var {
         }
         let keep = 1.0 - p;
         let mask: Vec<f32> = (0..self.value().numel())
-            .map(|_| if rng.gen::<f32>() < keep { 1.0 / keep } else { 0.0 })
+            .map(|_| {
+                if rng.gen::<f32>() < keep {
+                    1.0 / keep
+                } else {
+                    0.0
+                }
+            })
             .collect();
         let mask = Tensor::from_vec(mask, self.shape());
         Var::from_op(self.value().mul(&mask), Op::Dropout(self.clone(), mask))
@@ -446,7 +524,10 @@ pub fn batch_norm(
         if t.shape() != [c] {
             ShapeError::new(
                 "batch_norm",
-                format!("{name} {:?} does not match input {shape:?}: expected [{c}]", t.shape()),
+                format!(
+                    "{name} {:?} does not match input {shape:?}: expected [{c}]",
+                    t.shape()
+                ),
             )
             .raise();
         }
@@ -458,7 +539,9 @@ pub fn batch_norm(
         let m: usize = axes.iter().map(|&a| shape[a]).product();
         let mean = x.value().mean_axes(&axes, true);
         let var = x.value().var_axes(&axes, false, true);
-        let unbiased = var.mul_scalar(m as f32 / (m.max(2) - 1) as f32).reshape(&[c]);
+        let unbiased = var
+            .mul_scalar(m as f32 / (m.max(2) - 1) as f32)
+            .reshape(&[c]);
         *running_mean = running_mean
             .mul_scalar(1.0 - momentum)
             .add(&mean.reshape(&[c]).mul_scalar(momentum));

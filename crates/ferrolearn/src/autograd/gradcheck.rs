@@ -66,12 +66,20 @@ pub fn gradcheck(
     inputs: &[(&str, Tensor)],
     options: GradcheckOptions,
 ) -> GradcheckReport {
-    let vars: Vec<Var> = inputs.iter().map(|(_, t)| Var::parameter(t.clone())).collect();
+    let vars: Vec<Var> = inputs
+        .iter()
+        .map(|(_, t)| Var::parameter(t.clone()))
+        .collect();
     let out = f(&vars);
     let upstream = if out.value().numel() == 1 {
         Tensor::ones(out.shape())
     } else {
-        Tensor::randn(out.shape(), 0.0, 1.0, &mut ChaCha8Rng::seed_from_u64(0x5eed))
+        Tensor::randn(
+            out.shape(),
+            0.0,
+            1.0,
+            &mut ChaCha8Rng::seed_from_u64(0x5eed),
+        )
     };
     let grads = out.backward_with(upstream.clone());
     let objective = |values: &[Tensor]| -> f64 {

@@ -9,7 +9,11 @@ fn check_same(op: &'static str, input: &Var, target: &Tensor) {
     if input.shape() != target.shape() {
         ShapeError::new(
             op,
-            format!("input {:?} and target {:?} must have the same shape", input.shape(), target.shape()),
+            format!(
+                "input {:?} and target {:?} must have the same shape",
+                input.shape(),
+                target.shape()
+            ),
         )
         .raise();
     }
@@ -21,7 +25,11 @@ fn check_labels(op: &'static str, scores: &Var, labels: &[usize]) -> (usize, usi
     if shape.len() != 2 || shape[0] != labels.len() {
         ShapeError::new(
             op,
-            format!("scores {shape:?} and {} labels: expected scores [N, C] with N = {}", labels.len(), labels.len()),
+            format!(
+                "scores {shape:?} and {} labels: expected scores [N, C] with N = {}",
+                labels.len(),
+                labels.len()
+            ),
         )
         .raise();
     }
@@ -47,7 +55,10 @@ pub fn multiclass_hinge_terms(scores: &Tensor, labels: &[usize], margin: f32) ->
             }
         }
     }
-    (Tensor::from_vec(per_example, &[n]), Tensor::from_vec(active, &[n, c]))
+    (
+        Tensor::from_vec(per_example, &[n]),
+        Tensor::from_vec(active, &[n, c]),
+    )
 }
 
 impl Var {
@@ -144,6 +155,12 @@ impl Var {
             .map(|(&x, &t)| (1.0 - t * x).max(0.0) as f64)
             .sum();
         let value = Tensor::scalar((sum / self.value().numel() as f64) as f32);
-        Var::from_op(value, Op::BinaryHinge { x: self.clone(), target: target.clone() })
+        Var::from_op(
+            value,
+            Op::BinaryHinge {
+                x: self.clone(),
+                target: target.clone(),
+            },
+        )
     }
 }

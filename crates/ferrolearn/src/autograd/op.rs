@@ -188,12 +188,37 @@ impl Op {
     pub(crate) fn inputs(&self) -> Vec<&Var> {
         use Op::*;
         match self {
-            Add(a, b) | Sub(a, b) | Mul(a, b) | Div(a, b) | Matmul(a, b) | Prelu(a, b) => vec![a, b],
-            Neg(x) | AddScalar(x) | MulScalar(x, _) | PowScalar(x, _) | Exp(x) | Ln(x) | Sqrt(x)
-            | Abs(x) | Clamp(x, ..) | Sum(x, _) | Mean(x, _) | SumAll(x) | MeanAll(x)
-            | Reshape(x) | Permute(x, _) | BroadcastTo(x) | Sigmoid(x) | Tanh(x) | Relu(x)
-            | LeakyRelu(x, _) | Elu(x, _) | Selu(x) | Softplus(x, _) | Softmax(x, _)
-            | LogSoftmax(x, _) | Mse(x, _) | BceWithLogits(x, _) | Dropout(x, _) => vec![x],
+            Add(a, b) | Sub(a, b) | Mul(a, b) | Div(a, b) | Matmul(a, b) | Prelu(a, b) => {
+                vec![a, b]
+            }
+            Neg(x)
+            | AddScalar(x)
+            | MulScalar(x, _)
+            | PowScalar(x, _)
+            | Exp(x)
+            | Ln(x)
+            | Sqrt(x)
+            | Abs(x)
+            | Clamp(x, ..)
+            | Sum(x, _)
+            | Mean(x, _)
+            | SumAll(x)
+            | MeanAll(x)
+            | Reshape(x)
+            | Permute(x, _)
+            | BroadcastTo(x)
+            | Sigmoid(x)
+            | Tanh(x)
+            | Relu(x)
+            | LeakyRelu(x, _)
+            | Elu(x, _)
+            | Selu(x)
+            | Softplus(x, _)
+            | Softmax(x, _)
+            | LogSoftmax(x, _)
+            | Mse(x, _)
+            | BceWithLogits(x, _)
+            | Dropout(x, _) => vec![x],
             Extremum { x, .. }
             | Variance { x, .. }
             | Narrow { x, .. }
@@ -206,8 +231,13 @@ impl Op {
             CrossEntropy { logits, .. } => vec![logits],
             MulticlassHinge { scores, .. } => vec![scores],
             Cat(xs, _) => xs.iter().collect(),
-            Linear(x, w, b) => [Some(x), Some(w), b.as_ref()].into_iter().flatten().collect(),
-            Conv2d { x, weight, bias, .. } => [Some(x), Some(weight), bias.as_ref()]
+            Linear(x, w, b) => [Some(x), Some(w), b.as_ref()]
+                .into_iter()
+                .flatten()
+                .collect(),
+            Conv2d {
+                x, weight, bias, ..
+            } => [Some(x), Some(weight), bias.as_ref()]
                 .into_iter()
                 .flatten()
                 .collect(),

@@ -160,4 +160,3 @@ pub(crate) mod test_support {
         }
     }
 }
-

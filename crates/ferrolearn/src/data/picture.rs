@@ -22,7 +22,8 @@ pub enum Invert {
 /// (C = 3), resized to `H x W` (bilinear), and inverted according to `invert` (grey only).
 pub fn load_picture(path: &Path, shape: [usize; 3], invert: Invert) -> Result<Vec<u8>> {
     let [c, h, w] = shape;
-    let picture = image::open(path).map_err(|e| Error::format(path, format!("cannot read the picture: {e}")))?;
+    let picture = image::open(path)
+        .map_err(|e| Error::format(path, format!("cannot read the picture: {e}")))?;
     let resized = picture.resize_exact(w as u32, h as u32, FilterType::Triangle);
     match c {
         1 => {
@@ -48,7 +49,9 @@ pub fn load_picture(path: &Path, shape: [usize; 3], invert: Invert) -> Result<Ve
             }
             Ok(out)
         }
-        _ => Err(Error::InvalidParameter(format!("pictures can feed models with 1 or 3 channels, not {c}"))),
+        _ => Err(Error::InvalidParameter(format!(
+            "pictures can feed models with 1 or 3 channels, not {c}"
+        ))),
     }
 }
 
@@ -85,7 +88,11 @@ mod tests {
         img.save(&path).unwrap();
         let item = load_picture(&path, [1, 28, 28], Invert::Auto).unwrap();
         assert_eq!(item.len(), 784);
-        assert!(item[0] < 10, "background should become dark, got {}", item[0]);
+        assert!(
+            item[0] < 10,
+            "background should become dark, got {}",
+            item[0]
+        );
         assert!(item[14 * 28 + 14] > 200, "stroke should become bright");
         let kept = load_picture(&path, [1, 28, 28], Invert::No).unwrap();
         assert!(kept[0] > 245);

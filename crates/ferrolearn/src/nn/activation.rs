@@ -168,6 +168,11 @@ impl Module for Prelu {
 
 impl fmt::Display for Prelu {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "PReLU(channels={}) [{} params]", self.alpha.shape()[0], self.num_parameters())
+        write!(
+            f,
+            "PReLU(channels={}) [{} params]",
+            self.alpha.shape()[0],
+            self.num_parameters()
+        )
     }
 }

@@ -32,7 +32,12 @@ impl Conv2d {
     ) -> Conv2d {
         let fan_in = in_channels * kernel * kernel;
         let fan_out = out_channels * kernel * kernel;
-        let weight = init.weight(&[out_channels, in_channels, kernel, kernel], fan_in, fan_out, rng);
+        let weight = init.weight(
+            &[out_channels, in_channels, kernel, kernel],
+            fan_in,
+            fan_out,
+            rng,
+        );
         let bias = bias.then(|| Var::parameter(default_bias(out_channels, fan_in, rng)));
         Conv2d {
             weight: Var::parameter(weight),

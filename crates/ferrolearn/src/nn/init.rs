@@ -26,7 +26,13 @@ pub enum Init {
 
 impl Init {
     /// A weight of `shape` with the given fans.
-    pub fn weight(self, shape: &[usize], fan_in: usize, fan_out: usize, rng: &mut impl Rng) -> Tensor {
+    pub fn weight(
+        self,
+        shape: &[usize],
+        fan_in: usize,
+        fan_out: usize,
+        rng: &mut impl Rng,
+    ) -> Tensor {
         let (fi, fo) = (fan_in.max(1) as f32, fan_out.max(1) as f32);
         match self {
             Init::PytorchDefault => {
@@ -79,7 +85,10 @@ mod tests {
         for (init, expected) in cases {
             let w = init.weight(&[fo, fi], fi, fo, &mut rng);
             let s = std_of(&w);
-            assert!((s / expected - 1.0).abs() < 0.03, "{init:?}: std {s} vs {expected}");
+            assert!(
+                (s / expected - 1.0).abs() < 0.03,
+                "{init:?}: std {s} vs {expected}"
+            );
         }
     }
 }

@@ -17,7 +17,13 @@ pub struct Linear {
 impl Linear {
     /// A layer from `in_features` to `out_features`, weight drawn by `init`, bias (if any)
     /// as PyTorch's default.
-    pub fn new(in_features: usize, out_features: usize, bias: bool, init: Init, rng: &mut impl Rng) -> Linear {
+    pub fn new(
+        in_features: usize,
+        out_features: usize,
+        bias: bool,
+        init: Init,
+        rng: &mut impl Rng,
+    ) -> Linear {
         let weight = init.weight(&[out_features, in_features], in_features, out_features, rng);
         let bias = bias.then(|| Var::parameter(default_bias(out_features, in_features, rng)));
         Linear {

@@ -17,7 +17,10 @@ pub fn lenet5(num_classes: usize) -> ModelSpec {
         init: Init::PytorchDefault,
     };
     let relu = LayerSpec::Activation(ActivationKind::Relu);
-    let pool = LayerSpec::MaxPool2d { kernel: 2, stride: None };
+    let pool = LayerSpec::MaxPool2d {
+        kernel: 2,
+        stride: None,
+    };
     ModelSpec {
         layers: vec![
             conv(20),
@@ -36,7 +39,13 @@ pub fn lenet5(num_classes: usize) -> ModelSpec {
 
 /// A multilayer perceptron: flatten, then per hidden size a linear layer, optional batch
 /// norm, the activation and optional dropout, then a linear layer to `num_classes`.
-pub fn mlp(hidden: &[usize], activation: ActivationKind, dropout: f32, batch_norm: bool, num_classes: usize) -> ModelSpec {
+pub fn mlp(
+    hidden: &[usize],
+    activation: ActivationKind,
+    dropout: f32,
+    batch_norm: bool,
+    num_classes: usize,
+) -> ModelSpec {
     let mut layers = vec![LayerSpec::Flatten];
     for &h in hidden {
         layers.push(linear(h));
@@ -71,7 +80,9 @@ mod tests {
 
     #[test]
     fn lenet5_has_the_course_shapes() {
-        let mut model = lenet5(10).build(&[1, 28, 28], 10, &mut ChaCha8Rng::seed_from_u64(0)).unwrap();
+        let mut model = lenet5(10)
+            .build(&[1, 28, 28], 10, &mut ChaCha8Rng::seed_from_u64(0))
+            .unwrap();
         // conv1 520, conv2 25050, fc1 2450*500+500, fc2 5010.
         assert_eq!(model.num_parameters(), 520 + 25_050 + 1_225_500 + 5_010);
         let x = Var::constant(Tensor::zeros(&[2, 1, 28, 28]));
@@ -85,10 +96,18 @@ mod tests {
     #[test]
     fn mlp_with_batch_norm_and_dropout() {
         let spec = mlp(&[256, 128], ActivationKind::Relu, 0.5, true, 10);
-        let mut model = spec.build(&[1, 28, 28], 10, &mut ChaCha8Rng::seed_from_u64(0)).unwrap();
-        assert_eq!(model.num_parameters(), 784 * 256 + 256 + 2 * 256 + 256 * 128 + 128 + 2 * 128 + 1290);
+        let mut model = spec
+            .build(&[1, 28, 28], 10, &mut ChaCha8Rng::seed_from_u64(0))
+            .unwrap();
+        assert_eq!(
+            model.num_parameters(),
+            784 * 256 + 256 + 2 * 256 + 256 * 128 + 128 + 2 * 128 + 1290
+        );
         assert_eq!(model.buffers_mut().len(), 4);
         let x = Var::constant(Tensor::ones(&[4, 1, 28, 28]));
-        assert_eq!(model.forward(&x, &mut Context::training(1)).shape(), &[4, 10]);
+        assert_eq!(
+            model.forward(&x, &mut Context::training(1)).shape(),
+            &[4, 10]
+        );
     }
 }

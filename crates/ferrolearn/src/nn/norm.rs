@@ -53,7 +53,10 @@ impl Module for BatchNorm {
     }
 
     fn parameters_mut(&mut self) -> Vec<(String, &mut Var)> {
-        vec![("weight".into(), &mut self.gamma), ("bias".into(), &mut self.beta)]
+        vec![
+            ("weight".into(), &mut self.gamma),
+            ("bias".into(), &mut self.beta),
+        ]
     }
 
     fn buffers_mut(&mut self) -> Vec<(String, &mut Tensor)> {

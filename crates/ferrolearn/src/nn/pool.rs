@@ -60,13 +60,21 @@ parameter_free!(Flatten, |_s, x| x.flatten());
 
 impl fmt::Display for MaxPool2d {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "MaxPool2d(kernel={}, stride={})", self.kernel, self.stride)
+        write!(
+            f,
+            "MaxPool2d(kernel={}, stride={})",
+            self.kernel, self.stride
+        )
     }
 }
 
 impl fmt::Display for AvgPool2d {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "AvgPool2d(kernel={}, stride={})", self.kernel, self.stride)
+        write!(
+            f,
+            "AvgPool2d(kernel={}, stride={})",
+            self.kernel, self.stride
+        )
     }
 }
 

@@ -22,7 +22,12 @@ pub struct ResidualBlock {
 
 impl ResidualBlock {
     /// A block from `in_channels` to `out_channels`, downsampling by `stride`.
-    pub fn new(in_channels: usize, out_channels: usize, stride: usize, rng: &mut impl Rng) -> ResidualBlock {
+    pub fn new(
+        in_channels: usize,
+        out_channels: usize,
+        stride: usize,
+        rng: &mut impl Rng,
+    ) -> ResidualBlock {
         let init = Init::KaimingNormal;
         let shortcut = (stride != 1 || in_channels != out_channels).then(|| {
             (
@@ -116,7 +121,11 @@ impl fmt::Display for ResidualBlock {
             "ResidualBlock({} -> {}, shortcut={}) [{} params]",
             s[1],
             s[0],
-            if self.shortcut.is_some() { "1x1 conv" } else { "identity" },
+            if self.shortcut.is_some() {
+                "1x1 conv"
+            } else {
+                "identity"
+            },
             self.num_parameters()
         )
     }

@@ -121,41 +121,84 @@ impl ModelSpec {
     /// Reads a spec from a JSON file.
     pub fn from_file(path: &Path) -> Result<ModelSpec> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        serde_json::from_str(&text).map_err(|e| Error::format(path, format!("not a model description: {e}")))
+        serde_json::from_str(&text)
+            .map_err(|e| Error::format(path, format!("not a model description: {e}")))
     }
 
     /// Builds the model for inputs of `input_shape` (one sample, e.g. `[1, 28, 28]`), checking
     /// that every layer fits its input and that the output has `num_classes` entries.
-    pub fn build(&self, input_shape: &[usize], num_classes: usize, rng: &mut impl Rng) -> Result<Sequential> {
+    pub fn build(
+        &self,
+        input_shape: &[usize],
+        num_classes: usize,
+        rng: &mut impl Rng,
+    ) -> Result<Sequential> {
         let mut model = Sequential::new();
         let mut shape = input_shape.to_vec();
         for (i, layer) in self.layers.iter().enumerate() {
-            let fail = |why: String| Error::InvalidParameter(format!("layer {i} ({}): input {shape:?}: {why}", layer.name()));
+            let fail = |why: String| {
+                Error::InvalidParameter(format!(
+                    "layer {i} ({}): input {shape:?}: {why}",
+                    layer.name()
+                ))
+            };
             let (module, next): (Box<dyn Module>, Vec<usize>) = match *layer {
-                LayerSpec::Linear { out_features, bias, init } => {
+                LayerSpec::Linear {
+                    out_features,
+                    bias,
+                    init,
+                } => {
                     let [features] = shape[..] else {
-                        return Err(fail("needs a flat input; add a flatten layer before it".into()));
+                        return Err(fail(
+                            "needs a flat input; add a flatten layer before it".into(),
+                        ));
                     };
                     check_positive(out_features, "out_features").map_err(fail)?;
-                    (Box::new(Linear::new(features, out_features, bias, init, rng)), vec![out_features])
+                    (
+                        Box::new(Linear::new(features, out_features, bias, init, rng)),
+                        vec![out_features],
+                    )
                 }
-                LayerSpec::Conv2d { out_channels, kernel, stride, padding, bias, init } => {
+                LayerSpec::Conv2d {
+                    out_channels,
+                    kernel,
+                    stride,
+                    padding,
+                    bias,
+                    init,
+                } => {
                     let [c, h, w] = shape[..] else {
                         return Err(fail("needs an image input [C, H, W]".into()));
                     };
-                    for (v, name) in [(out_channels, "out_channels"), (kernel, "kernel"), (stride, "stride")] {
+                    for (v, name) in [
+                        (out_channels, "out_channels"),
+                        (kernel, "kernel"),
+                        (stride, "stride"),
+                    ] {
                         check_positive(v, name).map_err(fail)?;
                     }
                     if h + 2 * padding < kernel || w + 2 * padding < kernel {
-                        return Err(fail(format!("kernel {kernel} larger than the padded input")));
+                        return Err(fail(format!(
+                            "kernel {kernel} larger than the padded input"
+                        )));
                     }
                     let out = |s: usize| (s + 2 * padding - kernel) / stride + 1;
                     (
-                        Box::new(Conv2d::new(c, out_channels, kernel, stride, padding, bias, init, rng)),
+                        Box::new(Conv2d::new(
+                            c,
+                            out_channels,
+                            kernel,
+                            stride,
+                            padding,
+                            bias,
+                            init,
+                            rng,
+                        )),
                         vec![out_channels, out(h), out(w)],
                     )
                 }
-                LayerSpec::MaxPool2d { kernel, stride } | LayerSpec::AvgPool2d { kernel, stride } => {
+                LayerSpec::MaxPool2d { kernel, stride }
+                | LayerSpec::AvgPool2d { kernel, stride } => {
                     let stride = stride.unwrap_or(kernel);
                     let [c, h, w] = shape[..] else {
                         return Err(fail("needs an image input [C, H, W]".into()));
@@ -170,7 +213,10 @@ impl ModelSpec {
                     } else {
                         Box::new(AvgPool2d::new(kernel, stride))
                     };
-                    (module, vec![c, (h - kernel) / stride + 1, (w - kernel) / stride + 1])
+                    (
+                        module,
+                        vec![c, (h - kernel) / stride + 1, (w - kernel) / stride + 1],
+                    )
                 }
                 LayerSpec::Flatten => (Box::new(Flatten), vec![shape.iter().product()]),
                 LayerSpec::BatchNorm => (Box::new(BatchNorm::new(shape[0])), shape.clone()),
@@ -183,14 +229,21 @@ impl ModelSpec {
                 LayerSpec::Prelu => (Box::new(Prelu::new(shape[0])), shape.clone()),
                 LayerSpec::Maxout { pieces } => {
                     let [features] = shape[..] else {
-                        return Err(fail("needs a flat input; add a flatten layer before it".into()));
+                        return Err(fail(
+                            "needs a flat input; add a flatten layer before it".into(),
+                        ));
                     };
                     if pieces == 0 || features % pieces != 0 {
-                        return Err(fail(format!("{features} features do not split into groups of {pieces}")));
+                        return Err(fail(format!(
+                            "{features} features do not split into groups of {pieces}"
+                        )));
                     }
                     (Box::new(Maxout::new(pieces)), vec![features / pieces])
                 }
-                LayerSpec::Residual { out_channels, stride } => {
+                LayerSpec::Residual {
+                    out_channels,
+                    stride,
+                } => {
                     let [c, h, w] = shape[..] else {
                         return Err(fail("needs an image input [C, H, W]".into()));
                     };
@@ -262,21 +315,45 @@ mod tests {
             ]}"#,
         )
         .unwrap();
-        let model = spec.build(&[1, 8, 8], 10, &mut ChaCha8Rng::seed_from_u64(0)).unwrap();
+        let model = spec
+            .build(&[1, 8, 8], 10, &mut ChaCha8Rng::seed_from_u64(0))
+            .unwrap();
         assert_eq!(model.num_parameters(), 4 * 9 + 4 + 64 * 10 + 10);
     }
 
     #[test]
     fn mistakes_are_named() {
         let spec = ModelSpec {
-            layers: vec![LayerSpec::Linear { out_features: 10, bias: true, init: Init::default() }],
+            layers: vec![LayerSpec::Linear {
+                out_features: 10,
+                bias: true,
+                init: Init::default(),
+            }],
         };
-        let err = spec.build(&[1, 28, 28], 10, &mut ChaCha8Rng::seed_from_u64(0)).unwrap_err();
-        assert!(err.to_string().contains("layer 0 (linear): input [1, 28, 28]: needs a flat input"), "{err}");
-        let err = serde_json::from_str::<ModelSpec>(r#"{"layers": [{"type": "conv3d"}]}"#).unwrap_err();
-        assert!(err.to_string().contains("conv3d") || err.to_string().contains("did not match"), "{err}");
-        let flat = ModelSpec { layers: vec![LayerSpec::Flatten] };
-        let err = flat.build(&[1, 2, 2], 10, &mut ChaCha8Rng::seed_from_u64(0)).unwrap_err();
-        assert!(err.to_string().contains("output has shape [4] but the data has 10 classes"), "{err}");
+        let err = spec
+            .build(&[1, 28, 28], 10, &mut ChaCha8Rng::seed_from_u64(0))
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("layer 0 (linear): input [1, 28, 28]: needs a flat input"),
+            "{err}"
+        );
+        let err =
+            serde_json::from_str::<ModelSpec>(r#"{"layers": [{"type": "conv3d"}]}"#).unwrap_err();
+        assert!(
+            err.to_string().contains("conv3d") || err.to_string().contains("did not match"),
+            "{err}"
+        );
+        let flat = ModelSpec {
+            layers: vec![LayerSpec::Flatten],
+        };
+        let err = flat
+            .build(&[1, 2, 2], 10, &mut ChaCha8Rng::seed_from_u64(0))
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("output has shape [4] but the data has 10 classes"),
+            "{err}"
+        );
     }
 }

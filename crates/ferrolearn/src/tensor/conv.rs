@@ -22,7 +22,11 @@ impl PoolWindow {
 
     fn geometry(&self, op: &'static str, shape: &[usize]) -> Pool2dGeometry {
         if shape.len() != 4 {
-            ShapeError::new(op, format!("input {} is not [N, C, H, W]", fmt_shape(shape))).raise();
+            ShapeError::new(
+                op,
+                format!("input {} is not [N, C, H, W]", fmt_shape(shape)),
+            )
+            .raise();
         }
         let (h, w) = (shape[2], shape[3]);
         if self.kernel == 0 || self.stride == 0 || self.kernel > h || self.kernel > w {
@@ -41,21 +45,36 @@ impl PoolWindow {
     }
 }
 
-fn conv_geometry(op: &'static str, x: &[usize], w: &[usize], stride: usize, padding: usize) -> Conv2dGeometry {
+fn conv_geometry(
+    op: &'static str,
+    x: &[usize],
+    w: &[usize],
+    stride: usize,
+    padding: usize,
+) -> Conv2dGeometry {
     let fail = |why: String| -> ! {
-        ShapeError::new(op, format!("input {} with weight {}: {why}", fmt_shape(x), fmt_shape(w))).raise()
+        ShapeError::new(
+            op,
+            format!("input {} with weight {}: {why}", fmt_shape(x), fmt_shape(w)),
+        )
+        .raise()
     };
     if x.len() != 4 || w.len() != 4 {
         fail("expected input [N, C, H, W] and weight [Cout, Cin, kH, kW]".into());
     }
     if x[1] != w[1] {
-        fail(format!("input channels {} != weight channels {}", x[1], w[1]));
+        fail(format!(
+            "input channels {} != weight channels {}",
+            x[1], w[1]
+        ));
     }
     if stride == 0 {
         fail("stride must be >= 1".into());
     }
     if x[2] + 2 * padding < w[2] || x[3] + 2 * padding < w[3] {
-        fail(format!("kernel larger than the padded input (padding {padding})"));
+        fail(format!(
+            "kernel larger than the padded input (padding {padding})"
+        ));
     }
     Conv2dGeometry::new(x[0], x[1], (x[2], x[3]), w[0], (w[2], w[3]))
         .stride(stride)
@@ -65,19 +84,35 @@ fn conv_geometry(op: &'static str, x: &[usize], w: &[usize], stride: usize, padd
 impl Tensor {
     /// 2-d cross-correlation of `self` (`[N, Cin, H, W]`) with `weight`
     /// (`[Cout, Cin, kH, kW]`) plus an optional `bias` (`[Cout]`), zero padding on all sides.
-    pub fn conv2d(&self, weight: &Tensor, bias: Option<&Tensor>, stride: usize, padding: usize) -> Tensor {
+    pub fn conv2d(
+        &self,
+        weight: &Tensor,
+        bias: Option<&Tensor>,
+        stride: usize,
+        padding: usize,
+    ) -> Tensor {
         let g = conv_geometry("conv2d", self.shape(), weight.shape(), stride, padding);
         if let Some(b) = bias {
             if b.shape() != [g.c_out] {
                 ShapeError::new(
                     "conv2d",
-                    format!("bias {} does not match weight {}", fmt_shape(b.shape()), fmt_shape(weight.shape())),
+                    format!(
+                        "bias {} does not match weight {}",
+                        fmt_shape(b.shape()),
+                        fmt_shape(weight.shape())
+                    ),
                 )
                 .raise();
             }
         }
         let mut out = vec![0.0; g.output_len()];
-        conv::conv2d_forward(&g, self.data(), weight.data(), bias.map(Tensor::data), &mut out);
+        conv::conv2d_forward(
+            &g,
+            self.data(),
+            weight.data(),
+            bias.map(Tensor::data),
+            &mut out,
+        );
         Tensor::from_vec(out, &[g.n, g.c_out, g.out_h(), g.out_w()])
     }
 
@@ -91,7 +126,13 @@ impl Tensor {
         padding: usize,
         need_input: bool,
     ) -> (Option<Tensor>, Tensor, Tensor) {
-        let g = conv_geometry("conv2d_backward", x.shape(), weight.shape(), stride, padding);
+        let g = conv_geometry(
+            "conv2d_backward",
+            x.shape(),
+            weight.shape(),
+            stride,
+            padding,
+        );
         let mut gx = need_input.then(|| vec![0.0; g.input_len()]);
         let mut gw = vec![0.0; g.weight_len()];
         let mut gb = vec![0.0; g.c_out];
@@ -118,11 +159,19 @@ impl Tensor {
         let mut out = vec![0.0; g.output_len()];
         let mut argmax = vec![0u32; g.output_len()];
         pool::max_pool2d_forward(&g, self.data(), &mut out, &mut argmax);
-        (Tensor::from_vec(out, &[g.n, g.c, g.out_h(), g.out_w()]), argmax)
+        (
+            Tensor::from_vec(out, &[g.n, g.c, g.out_h(), g.out_w()]),
+            argmax,
+        )
     }
 
     /// The gradient of max pooling: each output's gradient added at its argmax.
-    pub fn max_pool2d_backward(grad_out: &Tensor, argmax: &[u32], input_shape: &[usize], window: &PoolWindow) -> Tensor {
+    pub fn max_pool2d_backward(
+        grad_out: &Tensor,
+        argmax: &[u32],
+        input_shape: &[usize],
+        window: &PoolWindow,
+    ) -> Tensor {
         let g = window.geometry("max_pool2d_backward", input_shape);
         let mut gx = vec![0.0; g.input_len()];
         pool::max_pool2d_backward(&g, grad_out.data(), argmax, &mut gx);
@@ -138,7 +187,11 @@ impl Tensor {
     }
 
     /// The gradient of average pooling: each output's gradient spread over its window.
-    pub fn avg_pool2d_backward(grad_out: &Tensor, input_shape: &[usize], window: &PoolWindow) -> Tensor {
+    pub fn avg_pool2d_backward(
+        grad_out: &Tensor,
+        input_shape: &[usize],
+        window: &PoolWindow,
+    ) -> Tensor {
         let g = window.geometry("avg_pool2d_backward", input_shape);
         let mut gx = vec![0.0; g.input_len()];
         pool::avg_pool2d_backward(&g, grad_out.data(), &mut gx);

@@ -29,11 +29,20 @@ impl Tensor {
     ///
     /// # Panics
     /// With a [`super::ShapeError`] naming `op` when the shapes differ.
-    pub fn zip_same(&self, other: &Tensor, op: &'static str, f: impl Fn(f32, f32) -> f32 + Sync) -> Tensor {
+    pub fn zip_same(
+        &self,
+        other: &Tensor,
+        op: &'static str,
+        f: impl Fn(f32, f32) -> f32 + Sync,
+    ) -> Tensor {
         if self.shape() != other.shape() {
             super::ShapeError::new(
                 op,
-                format!("{:?} and {:?}: shapes must be equal", self.shape(), other.shape()),
+                format!(
+                    "{:?} and {:?}: shapes must be equal",
+                    self.shape(),
+                    other.shape()
+                ),
             )
             .raise();
         }
@@ -59,17 +68,26 @@ impl Tensor {
     ///
     /// # Panics
     /// With a [`super::ShapeError`] naming `op` and both shapes when they do not broadcast.
-    pub fn zip_broadcast(&self, other: &Tensor, op: &'static str, f: impl Fn(f32, f32) -> f32 + Sync) -> Tensor {
+    pub fn zip_broadcast(
+        &self,
+        other: &Tensor,
+        op: &'static str,
+        f: impl Fn(f32, f32) -> f32 + Sync,
+    ) -> Tensor {
         if self.shape() == other.shape() {
             return self.zip_same(other, op, f);
         }
         if other.numel() == 1 && other.ndim() <= self.ndim() {
             let b = other.data()[0];
-            return self.map(|a| f(a, b)).reshape(&broadcast_or_raise(op, self, other));
+            return self
+                .map(|a| f(a, b))
+                .reshape(&broadcast_or_raise(op, self, other));
         }
         if self.numel() == 1 && self.ndim() <= other.ndim() {
             let a = self.data()[0];
-            return other.map(|b| f(a, b)).reshape(&broadcast_or_raise(op, self, other));
+            return other
+                .map(|b| f(a, b))
+                .reshape(&broadcast_or_raise(op, self, other));
         }
         let shape = broadcast_or_raise(op, self, other);
         let sa = broadcast_strides(self.shape(), &shape);
@@ -234,7 +252,10 @@ mod tests {
         assert_eq!(a.add(&col).data(), &[101., 102., 103., 204., 205., 206.]);
         assert_eq!(col.sub(&row).shape(), &[2, 3]);
         assert_eq!(col.sub(&row).data(), &[90., 80., 70., 190., 180., 170.]);
-        assert_eq!(a.mul(&Tensor::scalar(2.0)).data(), &[2., 4., 6., 8., 10., 12.]);
+        assert_eq!(
+            a.mul(&Tensor::scalar(2.0)).data(),
+            &[2., 4., 6., 8., 10., 12.]
+        );
         assert_eq!(Tensor::scalar(1.0).div(&row).shape(), &[3]);
         assert_eq!(a.gt(&Tensor::scalar(3.0)).data(), &[0., 0., 0., 1., 1., 1.]);
     }

@@ -31,17 +31,27 @@ impl Tensor {
     pub fn permute(&self, perm: &[usize]) -> Tensor {
         let n = self.ndim();
         let mut seen = vec![false; n];
-        if perm.len() != n || perm.iter().any(|&p| p >= n || std::mem::replace(&mut seen[p], true)) {
+        if perm.len() != n
+            || perm
+                .iter()
+                .any(|&p| p >= n || std::mem::replace(&mut seen[p], true))
+        {
             ShapeError::new(
                 "permute",
-                format!("{perm:?} is not a permutation of the {n} dims of {}", fmt_shape(self.shape())),
+                format!(
+                    "{perm:?} is not a permutation of the {n} dims of {}",
+                    fmt_shape(self.shape())
+                ),
             )
             .raise();
         }
         let in_strides = strides(self.shape());
         let out_shape: Vec<usize> = perm.iter().map(|&p| self.dim(p)).collect();
         let src_strides: Vec<usize> = perm.iter().map(|&p| in_strides[p]).collect();
-        Tensor::from_vec(gather_strided(self.data(), &out_shape, &src_strides), &out_shape)
+        Tensor::from_vec(
+            gather_strided(self.data(), &out_shape, &src_strides),
+            &out_shape,
+        )
     }
 
     /// Swaps dimensions `a` and `b`.
@@ -177,7 +187,10 @@ impl Tensor {
                 if k >= size {
                     ShapeError::new(
                         "index_select",
-                        format!("index {k} out of range for axis {axis} of {}", fmt_shape(self.shape())),
+                        format!(
+                            "index {k} out of range for axis {axis} of {}",
+                            fmt_shape(self.shape())
+                        ),
                     )
                     .raise();
                 }
@@ -192,11 +205,16 @@ impl Tensor {
 
     /// Materialises `self` broadcast to `shape` (NumPy rules).
     pub fn broadcast_to(&self, shape: &[usize]) -> Tensor {
-        let target = broadcast_shape("broadcast_to", self.shape(), shape).unwrap_or_else(|e| e.raise());
+        let target =
+            broadcast_shape("broadcast_to", self.shape(), shape).unwrap_or_else(|e| e.raise());
         if target != shape {
             ShapeError::new(
                 "broadcast_to",
-                format!("{} does not broadcast to {}", fmt_shape(self.shape()), fmt_shape(shape)),
+                format!(
+                    "{} does not broadcast to {}",
+                    fmt_shape(self.shape()),
+                    fmt_shape(shape)
+                ),
             )
             .raise();
         }
@@ -260,8 +278,8 @@ mod tests {
         let u = Tensor::from_vec((0..24).map(|i| i as f32).collect(), &[2, 3, 4]);
         let p = u.permute(&[2, 0, 1]);
         assert_eq!(p.shape(), &[4, 2, 3]);
-        // p[i, j, k] = u[j, k, i]
-        assert_eq!(p.data()[(1 * 2 + 1) * 3 + 2], u.data()[(1 * 3 + 2) * 4 + 1]);
+        // p[1, 1, 2] = u[1, 2, 1]
+        assert_eq!(p.data()[(2 + 1) * 3 + 2], u.data()[(3 + 2) * 4 + 1]);
         assert_eq!(p.permute(&[1, 2, 0]).data(), u.data());
     }
 
@@ -279,16 +297,30 @@ mod tests {
         let s = Tensor::from_vec(vec![1., 2., 3., 4., 5., 6.], &[2, 3]);
         let g = s.gather(1, &[2, 0]);
         assert_eq!(g.data(), &[3., 4.]);
-        assert_eq!(g.scatter(&[2, 3], 1, &[2, 0]).data(), &[0., 0., 3., 4., 0., 0.]);
-        assert_eq!(s.index_select(0, &[1, 1, 0]).data(), &[4., 5., 6., 4., 5., 6., 1., 2., 3.]);
-        assert_eq!(Tensor::from_vec(vec![1., 2.], &[2, 1]).broadcast_to(&[2, 2]).data(), &[1., 1., 2., 2.]);
+        assert_eq!(
+            g.scatter(&[2, 3], 1, &[2, 0]).data(),
+            &[0., 0., 3., 4., 0., 0.]
+        );
+        assert_eq!(
+            s.index_select(0, &[1, 1, 0]).data(),
+            &[4., 5., 6., 4., 5., 6., 1., 2., 3.]
+        );
+        assert_eq!(
+            Tensor::from_vec(vec![1., 2.], &[2, 1])
+                .broadcast_to(&[2, 2])
+                .data(),
+            &[1., 1., 2., 2.]
+        );
     }
 
     #[test]
     fn errors_name_shapes() {
         let s = Tensor::zeros(&[2, 3]);
         let e = catch_shape_error(|| s.reshape(&[4, 2])).unwrap_err();
-        assert_eq!(e.to_string(), "reshape: [2, 3] (6 elements) cannot be viewed as [4, 2] (8 elements)");
+        assert_eq!(
+            e.to_string(),
+            "reshape: [2, 3] (6 elements) cannot be viewed as [4, 2] (8 elements)"
+        );
         let e = catch_shape_error(|| s.gather(1, &[3, 0])).unwrap_err();
         assert!(e.to_string().contains("index 3 out of range"));
     }

@@ -55,14 +55,34 @@ impl Tensor {
         match (ra, rb) {
             (2, 2) => {
                 let mut c = vec![0.0; m * n];
-                gemm::matmul(m, k, n, self.data(), trans_a, other.data(), trans_b, &mut c, false);
+                gemm::matmul(
+                    m,
+                    k,
+                    n,
+                    self.data(),
+                    trans_a,
+                    other.data(),
+                    trans_b,
+                    &mut c,
+                    false,
+                );
                 Tensor::from_vec(c, &[m, n])
             }
             (3, 2) if !trans_a => {
                 // A shared right operand: fold the batch into the rows of one GEMM.
                 let batch = self.dim(0);
                 let mut c = vec![0.0; batch * m * n];
-                gemm::matmul(batch * m, k, n, self.data(), false, other.data(), trans_b, &mut c, false);
+                gemm::matmul(
+                    batch * m,
+                    k,
+                    n,
+                    self.data(),
+                    false,
+                    other.data(),
+                    trans_b,
+                    &mut c,
+                    false,
+                );
                 Tensor::from_vec(c, &[batch, m, n])
             }
             _ => {
@@ -75,12 +95,24 @@ impl Tensor {
                         t.clone()
                     } else {
                         let s = t.shape();
-                        t.reshape(&[1, s[0], s[1]]).broadcast_to(&[batch, s[0], s[1]])
+                        t.reshape(&[1, s[0], s[1]])
+                            .broadcast_to(&[batch, s[0], s[1]])
                     }
                 };
                 let (a, b) = (expand(self), expand(other));
                 let mut c = vec![0.0; batch * m * n];
-                gemm::batched_matmul(batch, m, k, n, a.data(), trans_a, b.data(), trans_b, &mut c, false);
+                gemm::batched_matmul(
+                    batch,
+                    m,
+                    k,
+                    n,
+                    a.data(),
+                    trans_a,
+                    b.data(),
+                    trans_b,
+                    &mut c,
+                    false,
+                );
                 Tensor::from_vec(c, &[batch, m, n])
             }
         }
@@ -99,7 +131,10 @@ mod tests {
         assert_eq!(a.matmul(&b).data(), &[4., 5., 10., 11.]);
         assert_eq!(a.matmul_t(&a, false, true).data(), &[14., 32., 32., 77.]);
         assert_eq!(a.matmul_t(&a, true, false).shape(), &[3, 3]);
-        let batch = Tensor::cat(&[a.reshape(&[1, 2, 3]), a.mul_scalar(2.0).reshape(&[1, 2, 3])], 0);
+        let batch = Tensor::cat(
+            &[a.reshape(&[1, 2, 3]), a.mul_scalar(2.0).reshape(&[1, 2, 3])],
+            0,
+        );
         let shared = batch.matmul(&b);
         assert_eq!(shared.data(), &[4., 5., 10., 11., 8., 10., 20., 22.]);
         let bb = Tensor::cat(&[b.reshape(&[1, 3, 2]), b.reshape(&[1, 3, 2])], 0);
@@ -112,6 +147,9 @@ mod tests {
         let x = Tensor::zeros(&[64, 784]);
         let w = Tensor::zeros(&[500, 10]);
         let e = catch_shape_error(|| x.matmul(&w)).unwrap_err();
-        assert_eq!(e.to_string(), "matmul: [64, 784] x [500, 10]: inner dimensions 784 != 500");
+        assert_eq!(
+            e.to_string(),
+            "matmul: [64, 784] x [500, 10]: inner dimensions 784 != 500"
+        );
     }
 }

@@ -12,7 +12,14 @@ const PARALLEL_MIN: usize = 1 << 16;
 
 impl Tensor {
     /// Folds dimension `axis` with `f`, starting from `init`; keeps it as size 1 when `keepdim`.
-    fn fold_axis(&self, op: &'static str, axis: usize, keepdim: bool, init: f32, f: impl Fn(f32, f32) -> f32 + Sync) -> Tensor {
+    fn fold_axis(
+        &self,
+        op: &'static str,
+        axis: usize,
+        keepdim: bool,
+        init: f32,
+        f: impl Fn(f32, f32) -> f32 + Sync,
+    ) -> Tensor {
         check_axis(op, self.shape(), axis);
         let (outer, size, inner) = split_at_axis(self.shape(), axis);
         let x = self.data();
@@ -130,7 +137,11 @@ impl Tensor {
         if shape.len() > n {
             ShapeError::new(
                 "sum_to_shape",
-                format!("{} cannot be summed to {}", fmt_shape(self.shape()), fmt_shape(shape)),
+                format!(
+                    "{} cannot be summed to {}",
+                    fmt_shape(self.shape()),
+                    fmt_shape(shape)
+                ),
             )
             .raise();
         }
@@ -143,7 +154,11 @@ impl Tensor {
             } else if d != full {
                 ShapeError::new(
                     "sum_to_shape",
-                    format!("{} cannot be summed to {}", fmt_shape(self.shape()), fmt_shape(shape)),
+                    format!(
+                        "{} cannot be summed to {}",
+                        fmt_shape(self.shape()),
+                        fmt_shape(shape)
+                    ),
                 )
                 .raise();
             }
@@ -191,7 +206,10 @@ mod tests {
     fn sums_over_single_and_multiple_axes() {
         let t = t234();
         assert_eq!(t.sum_axes(&[0], false).data()[..4], [12., 14., 16., 18.]);
-        assert_eq!(t.sum_axes(&[2], false).data(), &[6., 22., 38., 54., 70., 86.]);
+        assert_eq!(
+            t.sum_axes(&[2], false).data(),
+            &[6., 22., 38., 54., 70., 86.]
+        );
         let s = t.sum_axes(&[0, 2], true);
         assert_eq!(s.shape(), &[1, 3, 1]);
         assert_eq!(s.data(), &[6. + 54., 22. + 70., 38. + 86.]);

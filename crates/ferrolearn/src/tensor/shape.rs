@@ -4,12 +4,24 @@ use super::check::{fmt_shape, ShapeError};
 
 /// The broadcast shape of `a` and `b` under NumPy rules (align trailing dimensions; each pair
 /// must be equal or contain a 1).
-pub fn broadcast_shape(op: &'static str, a: &[usize], b: &[usize]) -> Result<Vec<usize>, ShapeError> {
+pub fn broadcast_shape(
+    op: &'static str,
+    a: &[usize],
+    b: &[usize],
+) -> Result<Vec<usize>, ShapeError> {
     let n = a.len().max(b.len());
     let mut out = vec![0; n];
     for i in 0..n {
-        let da = if i + a.len() >= n { a[i + a.len() - n] } else { 1 };
-        let db = if i + b.len() >= n { b[i + b.len() - n] } else { 1 };
+        let da = if i + a.len() >= n {
+            a[i + a.len() - n]
+        } else {
+            1
+        };
+        let db = if i + b.len() >= n {
+            b[i + b.len() - n]
+        } else {
+            1
+        };
         out[i] = match (da, db) {
             (x, y) if x == y => x,
             (1, y) => y,
@@ -81,7 +93,10 @@ mod tests {
     #[test]
     fn broadcasting_follows_numpy() {
         assert_eq!(broadcast_shape("t", &[2, 3], &[3]).unwrap(), vec![2, 3]);
-        assert_eq!(broadcast_shape("t", &[4, 1, 5], &[3, 1]).unwrap(), vec![4, 3, 5]);
+        assert_eq!(
+            broadcast_shape("t", &[4, 1, 5], &[3, 1]).unwrap(),
+            vec![4, 3, 5]
+        );
         assert_eq!(broadcast_shape("t", &[], &[2]).unwrap(), vec![2]);
         let err = broadcast_shape("add", &[2, 3], &[4]).unwrap_err();
         assert_eq!(

@@ -60,18 +60,23 @@ pub fn tensors_to_bytes(path: &Path, tensors: &[(String, Tensor)]) -> Result<Vec
 /// Reads every tensor of a safetensors file (f32 only), checking each against the file.
 pub fn read_tensors(path: &Path) -> Result<BTreeMap<String, Tensor>> {
     let bytes = fs::read(path).map_err(|e| Error::io(path, e))?;
-    let st = SafeTensors::deserialize(&bytes).map_err(|e| Error::format(path, format!("not a safetensors file: {e}")))?;
+    let st = SafeTensors::deserialize(&bytes)
+        .map_err(|e| Error::format(path, format!("not a safetensors file: {e}")))?;
     let mut out = BTreeMap::new();
     for (name, view) in st.tensors() {
         if view.dtype() != Dtype::F32 {
-            return Err(Error::format(path, format!("tensor {name} is {:?}, expected F32", view.dtype())));
+            return Err(Error::format(
+                path,
+                format!("tensor {name} is {:?}, expected F32", view.dtype()),
+            ));
         }
         let data: Vec<f32> = view
             .data()
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .collect();
-        let t = Tensor::try_from_vec(data, view.shape()).map_err(|e| Error::format(path, format!("tensor {name}: {e}")))?;
+        let t = Tensor::try_from_vec(data, view.shape())
+            .map_err(|e| Error::format(path, format!("tensor {name}: {e}")))?;
         out.insert(name, t);
     }
     Ok(out)
@@ -103,7 +108,13 @@ pub fn load_model(path: &Path, model: &mut dyn Module) -> Result<()> {
             .remove(name)
             .ok_or_else(|| Error::format(path, format!("tensor {name} is missing")))?;
         if t.shape() != shape {
-            return Err(Error::format(path, format!("tensor {name} has shape {:?}, the model expects {shape:?}", t.shape())));
+            return Err(Error::format(
+                path,
+                format!(
+                    "tensor {name} has shape {:?}, the model expects {shape:?}",
+                    t.shape()
+                ),
+            ));
         }
         Ok(t)
     };
@@ -116,7 +127,10 @@ pub fn load_model(path: &Path, model: &mut dyn Module) -> Result<()> {
         *buffer = t;
     }
     if let Some(extra) = saved.keys().next() {
-        return Err(Error::format(path, format!("tensor {extra} does not belong to this model")));
+        return Err(Error::format(
+            path,
+            format!("tensor {extra} does not belong to this model"),
+        ));
     }
     Ok(())
 }
@@ -173,18 +187,33 @@ mod tests {
         fs::create_dir_all(&dir).unwrap();
         let path = dir.join("model.safetensors");
         let spec = lenet5(10);
-        let mut a = spec.build(&[1, 28, 28], 10, &mut ChaCha8Rng::seed_from_u64(1)).unwrap();
-        let mut b = spec.build(&[1, 28, 28], 10, &mut ChaCha8Rng::seed_from_u64(2)).unwrap();
+        let mut a = spec
+            .build(&[1, 28, 28], 10, &mut ChaCha8Rng::seed_from_u64(1))
+            .unwrap();
+        let mut b = spec
+            .build(&[1, 28, 28], 10, &mut ChaCha8Rng::seed_from_u64(2))
+            .unwrap();
         save_model(&path, &mut a).unwrap();
         load_model(&path, &mut b).unwrap();
         let wa = model_tensors(&mut a);
         let wb = model_tensors(&mut b);
-        assert!(wa.iter().zip(&wb).all(|((_, x), (_, y))| x.data() == y.data()));
-        let mut other = crate::nn::models::lenet5(3).build(&[1, 28, 28], 3, &mut ChaCha8Rng::seed_from_u64(1)).unwrap();
+        assert!(wa
+            .iter()
+            .zip(&wb)
+            .all(|((_, x), (_, y))| x.data() == y.data()));
+        let mut other = crate::nn::models::lenet5(3)
+            .build(&[1, 28, 28], 3, &mut ChaCha8Rng::seed_from_u64(1))
+            .unwrap();
         let err = load_model(&path, &mut other).unwrap_err().to_string();
-        assert!(err.contains("9.weight has shape [10, 500], the model expects [3, 500]"), "{err}");
+        assert!(
+            err.contains("9.weight has shape [10, 500], the model expects [3, 500]"),
+            "{err}"
+        );
         fs::write(&path, b"garbage").unwrap();
-        assert!(load_model(&path, &mut b).unwrap_err().to_string().contains("not a safetensors file"));
+        assert!(load_model(&path, &mut b)
+            .unwrap_err()
+            .to_string()
+            .contains("not a safetensors file"));
         fs::remove_dir_all(&dir).unwrap();
     }
 }

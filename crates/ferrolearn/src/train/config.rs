@@ -5,9 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::nn::spec::ModelSpec;
 use crate::optim::{
-    Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, CosineAnnealingLr, ExponentialLr,
-    Optimizer, ReduceLrOnPlateau, ReduceLrOnPlateauConfig, RmsProp, RmsPropConfig, Schedule,
-    ScheduleKind, Sgd, SgdConfig, StepLr,
+    Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, CosineAnnealingLr, ExponentialLr, Optimizer,
+    ReduceLrOnPlateau, ReduceLrOnPlateauConfig, RmsProp, RmsPropConfig, Schedule, ScheduleKind,
+    Sgd, SgdConfig, StepLr,
 };
 use crate::Result;
 
@@ -71,7 +71,12 @@ impl OptimizerConfig {
     /// Builds the optimizer, validating every hyperparameter.
     pub fn build(&self) -> Result<Box<dyn Optimizer + Send>> {
         Ok(match *self {
-            OptimizerConfig::Sgd { lr, momentum, nesterov, weight_decay } => Box::new(Sgd::new(SgdConfig {
+            OptimizerConfig::Sgd {
+                lr,
+                momentum,
+                nesterov,
+                weight_decay,
+            } => Box::new(Sgd::new(SgdConfig {
                 lr,
                 momentum,
                 nesterov,
@@ -88,16 +93,20 @@ impl OptimizerConfig {
                 weight_decay,
                 ..AdamConfig::adamw_default()
             })?),
-            OptimizerConfig::Adagrad { lr, weight_decay } => Box::new(Adagrad::new(AdagradConfig {
-                lr,
-                weight_decay,
-                ..AdagradConfig::default()
-            })?),
-            OptimizerConfig::Rmsprop { lr, weight_decay } => Box::new(RmsProp::new(RmsPropConfig {
-                lr,
-                weight_decay,
-                ..RmsPropConfig::default()
-            })?),
+            OptimizerConfig::Adagrad { lr, weight_decay } => {
+                Box::new(Adagrad::new(AdagradConfig {
+                    lr,
+                    weight_decay,
+                    ..AdagradConfig::default()
+                })?)
+            }
+            OptimizerConfig::Rmsprop { lr, weight_decay } => {
+                Box::new(RmsProp::new(RmsPropConfig {
+                    lr,
+                    weight_decay,
+                    ..RmsPropConfig::default()
+                })?)
+            }
         })
     }
 }
@@ -141,19 +150,25 @@ impl ScheduleConfig {
     pub fn build(&self, base_lr: f64) -> Result<Schedule> {
         let kind = match *self {
             ScheduleConfig::Constant => ScheduleKind::Constant(base_lr),
-            ScheduleConfig::Step { step_size, gamma } => ScheduleKind::Step(StepLr::new(base_lr, step_size, gamma)?),
+            ScheduleConfig::Step { step_size, gamma } => {
+                ScheduleKind::Step(StepLr::new(base_lr, step_size, gamma)?)
+            }
             ScheduleConfig::Cosine { t_max, eta_min } => {
                 ScheduleKind::Cosine(CosineAnnealingLr::new(base_lr, t_max, eta_min)?)
             }
-            ScheduleConfig::Exponential { gamma } => ScheduleKind::Exponential(ExponentialLr::new(base_lr, gamma)?),
-            ScheduleConfig::Plateau { factor, patience } => ScheduleKind::Plateau(ReduceLrOnPlateau::new(
-                base_lr,
-                ReduceLrOnPlateauConfig {
-                    factor,
-                    patience,
-                    ..ReduceLrOnPlateauConfig::default()
-                },
-            )?),
+            ScheduleConfig::Exponential { gamma } => {
+                ScheduleKind::Exponential(ExponentialLr::new(base_lr, gamma)?)
+            }
+            ScheduleConfig::Plateau { factor, patience } => {
+                ScheduleKind::Plateau(ReduceLrOnPlateau::new(
+                    base_lr,
+                    ReduceLrOnPlateauConfig {
+                        factor,
+                        patience,
+                        ..ReduceLrOnPlateauConfig::default()
+                    },
+                )?)
+            }
         };
         Ok(Schedule::new(kind))
     }

@@ -81,7 +81,11 @@ pub struct Evaluation {
 }
 
 /// Runs `model` over `dataset` in evaluation mode without recording a graph.
-pub fn evaluate(model: &mut dyn Module, dataset: &Dataset, normalizer: Option<&Normalizer>) -> Result<Evaluation> {
+pub fn evaluate(
+    model: &mut dyn Module,
+    dataset: &Dataset,
+    normalizer: Option<&Normalizer>,
+) -> Result<Evaluation> {
     let mut loader = Loader::new(dataset, EVAL_BATCH)?;
     if let Some(n) = normalizer {
         loader = loader.normalize(n.clone())?;
@@ -92,7 +96,8 @@ pub fn evaluate(model: &mut dyn Module, dataset: &Dataset, normalizer: Option<&N
     no_grad(|| {
         for batch in loader.epoch(0) {
             let logits = model.forward(&Var::constant(batch.images), &mut ctx);
-            total_loss += logits.cross_entropy_loss(&batch.labels).item() as f64 * batch.labels.len() as f64;
+            total_loss +=
+                logits.cross_entropy_loss(&batch.labels).item() as f64 * batch.labels.len() as f64;
             predictions.extend(logits.value().argmax_axis(1));
         }
     });
@@ -164,10 +169,16 @@ impl Trainer {
     /// A fresh run: the model initialised from the seed, the normaliser fitted on `train`.
     pub fn new(config: TrainConfig, train: &Dataset) -> Result<Trainer> {
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
-        let model = config.model.build(&config.input_shape, config.class_names.len(), &mut rng)?;
+        let model = config
+            .model
+            .build(&config.input_shape, config.class_names.len(), &mut rng)?;
         let optimizer = config.optimizer.build()?;
         let schedule = config.schedule.build(config.optimizer.lr())?;
-        let normalizer = if config.normalize { Some(Normalizer::fit(train)?) } else { None };
+        let normalizer = if config.normalize {
+            Some(Normalizer::fit(train)?)
+        } else {
+            None
+        };
         Ok(Trainer {
             config,
             model,
@@ -189,16 +200,26 @@ impl Trainer {
     pub fn resume(run_dir: &Path) -> Result<Trainer> {
         let config: TrainConfig = read_json(&run_dir.join("config.json"))?;
         let ckpt = existing_checkpoint(&run_dir.join("checkpoint")).ok_or_else(|| {
-            Error::InvalidData(format!("{} has no checkpoint to resume from", run_dir.display()))
+            Error::InvalidData(format!(
+                "{} has no checkpoint to resume from",
+                run_dir.display()
+            ))
         })?;
         let loop_state: LoopState = read_json(&ckpt.join("state.json"))?;
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
-        let mut model = config.model.build(&config.input_shape, config.class_names.len(), &mut rng)?;
+        let mut model =
+            config
+                .model
+                .build(&config.input_shape, config.class_names.len(), &mut rng)?;
         checkpoint::load_model(&ckpt.join("model.safetensors"), &mut model)?;
         let mut optimizer = config.optimizer.build()?;
         let buffers_path = ckpt.join("optimizer.safetensors");
         let mut saved = checkpoint::read_tensors(&buffers_path)?;
-        let param_lens: Vec<usize> = model.parameters().iter().map(|(_, v)| v.value().numel()).collect();
+        let param_lens: Vec<usize> = model
+            .parameters()
+            .iter()
+            .map(|(_, v)| v.value().numel())
+            .collect();
         let mut buffers = std::collections::BTreeMap::new();
         for name in &loop_state.optimizer.buffer_names {
             let per_param = (0..param_lens.len())
@@ -267,7 +288,13 @@ impl Trainer {
     /// Trains until the configured epoch count or early stopping, checkpointing into
     /// `run_dir` (when given) after every epoch. Stops with an error, leaving the last
     /// checkpoint intact, when the loss becomes NaN or infinite.
-    pub fn fit(&mut self, train: &Dataset, val: Option<&Dataset>, run_dir: Option<&Path>, observer: &mut dyn TrainObserver) -> Result<StopReason> {
+    pub fn fit(
+        &mut self,
+        train: &Dataset,
+        val: Option<&Dataset>,
+        run_dir: Option<&Path>,
+        observer: &mut dyn TrainObserver,
+    ) -> Result<StopReason> {
         if let Some(reason) = self.state.stopped {
             return Ok(reason);
         }
@@ -288,7 +315,9 @@ impl Trainer {
             let val_loss = record.val_loss;
             self.state.history.push(record);
             self.state.epochs_done = epoch;
-            let lr = self.schedule.step(val_loss.unwrap_or(self.state.history[epoch - 1].train_loss));
+            let lr = self
+                .schedule
+                .step(val_loss.unwrap_or(self.state.history[epoch - 1].train_loss));
             self.optimizer.set_lr(lr);
             if let (Some(patience), Some(loss)) = (self.config.patience, val_loss) {
                 if self.state.best_val_loss.is_none_or(|best| loss < best) {
@@ -315,7 +344,13 @@ impl Trainer {
         Ok(StopReason::Completed)
     }
 
-    fn train_epoch(&mut self, loader: &Loader, epoch: usize, val: Option<&Dataset>, observer: &mut dyn TrainObserver) -> Result<EpochRecord> {
+    fn train_epoch(
+        &mut self,
+        loader: &Loader,
+        epoch: usize,
+        val: Option<&Dataset>,
+        observer: &mut dyn TrainObserver,
+    ) -> Result<EpochRecord> {
         let start = Instant::now();
         let lr = self.optimizer.lr();
         let mut ctx = Context::training(self.config.seed);
@@ -365,7 +400,12 @@ impl Trainer {
 
     /// One optimisation step on a batch; returns the batch loss (penalties included) and the
     /// number of correct predictions.
-    fn step(&mut self, images: Tensor, labels: &[usize], ctx: &mut Context) -> Result<(f64, usize)> {
+    fn step(
+        &mut self,
+        images: Tensor,
+        labels: &[usize],
+        ctx: &mut Context,
+    ) -> Result<(f64, usize)> {
         let (loss_value, correct, mut grads) = {
             let logits = self.model.forward(&Var::constant(images), ctx);
             let loss = logits.cross_entropy_loss(labels);
@@ -378,11 +418,14 @@ impl Trainer {
                 .count();
             (loss.item() as f64, correct, loss.backward())
         };
-        let penalties: Vec<Penalty> = [(self.config.l1, Penalty::L1 as fn(f32) -> Penalty), (self.config.l2, Penalty::L2)]
-            .into_iter()
-            .filter(|(c, _)| *c > 0.0)
-            .map(|(c, make)| make(c as f32))
-            .collect();
+        let penalties: Vec<Penalty> = [
+            (self.config.l1, Penalty::L1 as fn(f32) -> Penalty),
+            (self.config.l2, Penalty::L2),
+        ]
+        .into_iter()
+        .filter(|(c, _)| *c > 0.0)
+        .map(|(c, make)| make(c as f32))
+        .collect();
         let mut penalty_value = 0.0;
         let mut params = self.model.parameters_mut();
         let mut grad_store: Vec<Vec<f32>> = params
@@ -406,7 +449,10 @@ impl Trainer {
             clip_grad_norm(&mut views, max_norm)?;
         }
         let grad_views: Vec<&[f32]> = grad_store.iter().map(Vec::as_slice).collect();
-        let mut param_views: Vec<&mut [f32]> = params.iter_mut().map(|(_, v)| v.value_mut().data_mut()).collect();
+        let mut param_views: Vec<&mut [f32]> = params
+            .iter_mut()
+            .map(|(_, v)| v.value_mut().data_mut())
+            .collect();
         self.optimizer.step(&mut param_views, &grad_views);
         Ok((loss_value + penalty_value, correct))
     }
@@ -439,10 +485,12 @@ impl Trainer {
                 .buffers
                 .iter()
                 .flat_map(|(name, per_param)| {
-                    per_param
-                        .iter()
-                        .enumerate()
-                        .map(move |(k, b)| (format!("{name}.{k}"), Tensor::from_vec(b.clone(), &[b.len()])))
+                    per_param.iter().enumerate().map(move |(k, b)| {
+                        (
+                            format!("{name}.{k}"),
+                            Tensor::from_vec(b.clone(), &[b.len()]),
+                        )
+                    })
                 })
                 .collect();
             let path = tmp.join("optimizer.safetensors");
@@ -469,7 +517,9 @@ pub struct LoadedRun {
 pub fn load_run(dir: &Path) -> Result<LoadedRun> {
     let config: TrainConfig = read_json(&dir.join("config.json"))?;
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
-    let mut model = config.model.build(&config.input_shape, config.class_names.len(), &mut rng)?;
+    let mut model = config
+        .model
+        .build(&config.input_shape, config.class_names.len(), &mut rng)?;
     checkpoint::load_model(&dir.join("model.safetensors"), &mut model)?;
     let normalizer = read_json(&dir.join("normalizer.json"))?;
     Ok(LoadedRun {
@@ -487,7 +537,8 @@ fn is_weight(name: &str, var: &Var) -> bool {
 /// Writes the per-epoch figures as CSV.
 pub fn write_metrics_csv(path: &Path, history: &[EpochRecord]) -> Result<()> {
     let opt = |v: Option<f64>| v.map(|x| format!("{x:.6}")).unwrap_or_default();
-    let mut text = String::from("epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds\n");
+    let mut text =
+        String::from("epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds\n");
     for r in history {
         text.push_str(&format!(
             "{},{:.6},{:.6},{},{},{},{:.3}\n",
@@ -502,4 +553,3 @@ pub fn write_metrics_csv(path: &Path, history: &[EpochRecord]) -> Result<()> {
     }
     checkpoint::write_atomic(path, text.as_bytes())
 }
-

@@ -48,8 +48,14 @@ pub fn check(case: &Case) -> Result<(), String> {
             param_usize(case, "stride")?,
             param_usize(case, "padding")?,
         ),
-        "max_pool2d" => get("x")?.max_pool2d(param_usize(case, "kernel_size")?, param_usize(case, "stride")?),
-        "avg_pool2d" => get("x")?.avg_pool2d(param_usize(case, "kernel_size")?, param_usize(case, "stride")?),
+        "max_pool2d" => get("x")?.max_pool2d(
+            param_usize(case, "kernel_size")?,
+            param_usize(case, "stride")?,
+        ),
+        "avg_pool2d" => get("x")?.avg_pool2d(
+            param_usize(case, "kernel_size")?,
+            param_usize(case, "stride")?,
+        ),
         "batch_norm1d" | "batch_norm2d" => {
             let training = case
                 .params
@@ -101,7 +107,10 @@ pub fn check(case: &Case) -> Result<(), String> {
         }
         "svm_hinge_cs231n" => {
             let x = get("input")?;
-            extra.push(("per_example", multiclass_hinge_terms(x.value(), &labels()?, 1.0).0));
+            extra.push((
+                "per_example",
+                multiclass_hinge_terms(x.value(), &labels()?, 1.0).0,
+            ));
             x.svm_hinge_loss(&labels()?)
         }
         "binary_hinge" => get("input")?.binary_hinge_loss(&target()?),
@@ -128,7 +137,13 @@ pub fn check(case: &Case) -> Result<(), String> {
         let got = grads
             .get(var)
             .ok_or_else(|| format!("no gradient reached `{name}`"))?;
-        compare(&format!("grad {name}"), &widen(got.data()), got.shape(), expected, case.tol)?;
+        compare(
+            &format!("grad {name}"),
+            &widen(got.data()),
+            got.shape(),
+            expected,
+            case.tol,
+        )?;
     }
     Ok(())
 }
