@@ -6,10 +6,23 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// Training allocates and frees large tensors every batch; mimalloc keeps those pages mapped
+/// instead of returning them to the kernel after each free (glibc's behaviour for big
+/// blocks), which otherwise costs more system time than the arithmetic.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Supervised machine learning on the CPU, from k-nearest neighbours to convolutional networks.
 #[derive(Parser)]
-#[command(name = "ferrolearn", version, about, long_about = None)]
+#[command(
+    name = "ferrolearn",
+    version,
+    about = "Supervised machine learning on the CPU, from k-nearest neighbours to convolutional networks."
+)]
 struct Cli {
+    /// Worker threads for the compute kernels (default: one per core).
+    #[arg(long, global = true, value_name = "N")]
+    threads: Option<usize>,
     #[command(subcommand)]
     command: Command,
 }
@@ -22,6 +35,8 @@ enum Command {
     Eval(commands::eval::Args),
     /// Top classes of a trained network for picture files.
     Predict(commands::predict::Args),
+    /// Run a reference training workload and print its timings as JSON.
+    Bench(commands::bench::Args),
     /// Check every differentiable op's gradient against finite differences.
     Gradcheck(commands::gradcheck::Args),
 }
@@ -29,10 +44,20 @@ enum Command {
 fn main() -> ExitCode {
     install_panic_hook();
     let cli = Cli::parse();
+    if let Some(threads) = cli.threads {
+        if let Err(e) = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build_global()
+        {
+            eprintln!("error: cannot start {threads} threads: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     let result = ferrolearn::tensor::catch_shape_error(|| match cli.command {
         Command::Train(args) => commands::train::run(args),
         Command::Eval(args) => commands::eval::run(args),
         Command::Predict(args) => commands::predict::run(args),
+        Command::Bench(args) => commands::bench::run(args),
         Command::Gradcheck(args) => commands::gradcheck::run(args),
     });
     match result {

@@ -275,6 +275,15 @@ impl Trainer {
         self.normalizer.as_ref()
     }
 
+    /// Sets the total number of epochs to train, so a finished run can continue (`fit` then
+    /// trains the epochs beyond those already done).
+    pub fn extend_epochs(&mut self, epochs: usize) {
+        self.config.epochs = epochs;
+        if self.state.epochs_done < epochs {
+            self.state.stopped = None;
+        }
+    }
+
     /// Evaluates the model (with the run's normaliser) on `dataset`.
     pub fn evaluate(&mut self, dataset: &Dataset) -> Result<Evaluation> {
         evaluate(&mut self.model, dataset, self.normalizer.as_ref())

@@ -1,0 +1,220 @@
+//! Runs the `ferrolearn` binary's network commands end to end on a slice of the bundled MNIST:
+//! train, eval, predict, resume, gradcheck, and the errors a user can provoke.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn ferrolearn(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ferrolearn"))
+        .args(args)
+        .env_remove("FERROLEARN_DATA")
+        .output()
+        .expect("the ferrolearn binary runs")
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ferrolearn-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not one JSON object ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+/// Asserts a clean failure: non-zero exit, one `error:` naming `needle`, no panic.
+fn assert_clean_error(out: &Output, needle: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "expected failure, stderr: {stderr}");
+    assert!(stderr.contains("error:"), "no error line: {stderr}");
+    assert!(
+        stderr.contains(needle),
+        "error does not mention {needle:?}: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "panic leaked: {stderr}");
+}
+
+fn write_digit_png(path: &Path) {
+    // A dark "1" on white paper, as a user would draw it.
+    let mut img = image::GrayImage::from_pixel(64, 64, image::Luma([255]));
+    for y in 12..52 {
+        for x in 29..35 {
+            img.put_pixel(x, y, image::Luma([0]));
+        }
+    }
+    img.save(path).unwrap();
+}
+
+#[test]
+fn train_eval_predict_resume() {
+    let run = temp_dir("run");
+    let run_s = run.to_str().unwrap();
+    let out = ferrolearn(&[
+        "train",
+        "--model",
+        "mlp",
+        "--hidden",
+        "64",
+        "--optimizer",
+        "adam",
+        "--lr",
+        "0.001",
+        "--limit",
+        "2000",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "32",
+        "--out",
+        run_s,
+        "--json",
+    ]);
+    let trained = json(&out);
+    assert_eq!(trained["epochs"], 2);
+    let acc = trained["test_accuracy"].as_f64().unwrap();
+    assert!(
+        acc > 0.80,
+        "test accuracy {acc} after 2 epochs on 1800 images"
+    );
+    for file in [
+        "config.json",
+        "model.safetensors",
+        "metrics.csv",
+        "curves.png",
+        "checkpoint/state.json",
+    ] {
+        assert!(run.join(file).is_file(), "{file} missing");
+    }
+    let metrics = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
+    assert_eq!(metrics.lines().count(), 3, "{metrics}");
+
+    let eval = json(&ferrolearn(&["eval", "--run", run_s, "--json"]));
+    assert!((eval["test_accuracy"].as_f64().unwrap() - acc).abs() < 1e-9);
+    assert_eq!(eval["classes"].as_array().unwrap().len(), 10);
+    assert!(run.join("confusion.png").is_file());
+
+    let png = run.join("one.png");
+    write_digit_png(&png);
+    let pred = json(&ferrolearn(&[
+        "predict",
+        "--run",
+        run_s,
+        png.to_str().unwrap(),
+        "--json",
+    ]));
+    let top = pred["predictions"][0]["top"].as_array().unwrap();
+    assert_eq!(top.len(), 3);
+    let p0 = top[0]["probability"].as_f64().unwrap();
+    let p1 = top[1]["probability"].as_f64().unwrap();
+    assert!(p0 >= p1 && p0 <= 1.0);
+
+    // Resuming a finished run trains nothing more and reports the same figures.
+    let resumed = json(&ferrolearn(&[
+        "train", "--resume", "--out", run_s, "--json",
+    ]));
+    assert_eq!(resumed["epochs"], 2);
+    assert_eq!(resumed["test_accuracy"], trained["test_accuracy"]);
+
+    let missing = run.join("missing.png");
+    assert_clean_error(
+        &ferrolearn(&["predict", "--run", run_s, missing.to_str().unwrap()]),
+        "missing.png",
+    );
+    std::fs::remove_dir_all(&run).unwrap();
+}
+
+#[test]
+fn user_mistakes_are_clean_errors() {
+    let dir = temp_dir("mistakes");
+    std::fs::create_dir_all(&dir).unwrap();
+    let model = dir.join("model.json");
+    std::fs::write(
+        &model,
+        r#"{"layers": [{"type": "linear", "out_features": 10}]}"#,
+    )
+    .unwrap();
+    let out = dir.join("run");
+    let out_s = out.to_str().unwrap();
+    assert_clean_error(
+        &ferrolearn(&[
+            "train",
+            "--model-file",
+            model.to_str().unwrap(),
+            "--limit",
+            "100",
+            "--out",
+            out_s,
+        ]),
+        "layer 0 (linear): input [1, 28, 28]: needs a flat input",
+    );
+    std::fs::write(&model, r#"{"layers": [{"type": "conv3d"}]}"#).unwrap();
+    assert_clean_error(
+        &ferrolearn(&[
+            "train",
+            "--model-file",
+            model.to_str().unwrap(),
+            "--out",
+            out_s,
+        ]),
+        "model.json",
+    );
+    assert_clean_error(
+        &ferrolearn(&["train", "--lr=-1", "--limit", "100", "--out", out_s]),
+        "lr must be > 0",
+    );
+    assert_clean_error(
+        &ferrolearn(&[
+            "train",
+            "--dataset",
+            "cifar-10",
+            "--data-dir",
+            dir.to_str().unwrap(),
+            "--out",
+            out_s,
+        ]),
+        "cifar-10",
+    );
+    assert_clean_error(
+        &ferrolearn(&["eval", "--run", dir.join("nowhere").to_str().unwrap()]),
+        "config.json",
+    );
+    // A learning rate this high blows the loss up: training stops and says why.
+    assert_clean_error(
+        &ferrolearn(&[
+            "train",
+            "--model",
+            "mlp",
+            "--lr",
+            "1e12",
+            "--momentum",
+            "0.99",
+            "--limit",
+            "640",
+            "--epochs",
+            "2",
+            "--val-fraction",
+            "0",
+            "--out",
+            out_s,
+        ]),
+        "lower",
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn gradcheck_passes_every_op() {
+    let report = json(&ferrolearn(&["gradcheck", "--json"]));
+    assert_eq!(report["passed"], true, "{report}");
+    assert!(report["checked"].as_u64().unwrap() >= 60);
+}
