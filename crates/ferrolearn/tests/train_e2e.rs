@@ -9,8 +9,8 @@ use ferrolearn::nn::models::{lenet5, mlp};
 use ferrolearn::nn::spec::ModelSpec;
 use ferrolearn::nn::ActivationKind;
 use ferrolearn::train::{
-    checkpoint::model_tensors, BatchProgress, OptimizerConfig, ScheduleConfig, Silent, TrainConfig,
-    TrainObserver, Trainer,
+    checkpoint::model_tensors, BatchProgress, OptimizerConfig, Silent, TrainConfig, TrainObserver,
+    Trainer,
 };
 
 fn mnist_slice(train: usize, test: usize) -> (Dataset, Dataset) {
@@ -26,25 +26,12 @@ fn config(
     train: &Dataset,
 ) -> TrainConfig {
     TrainConfig {
-        model_name: "test".into(),
-        model,
-        dataset: "mnist".into(),
-        input_shape: train.item_shape().to_vec(),
-        class_names: train.class_names().to_vec(),
-        train_limit: None,
         epochs,
         batch_size: 32,
         optimizer,
-        schedule: ScheduleConfig::Constant,
-        val_fraction: 0.0,
-        patience: None,
-        clip_norm: None,
-        l1: 0.0,
-        l2: 0.0,
-        augment_crop_padding: 0,
-        augment_flip: false,
         normalize: true,
         seed: 7,
+        ..TrainConfig::new("test", model, "mnist", train)
     }
 }
 

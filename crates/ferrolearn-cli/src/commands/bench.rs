@@ -9,9 +9,7 @@ use clap::ValueEnum;
 use ferrolearn::data::{load, DatasetName};
 use ferrolearn::nn::models::{lenet5, mlp};
 use ferrolearn::nn::ActivationKind;
-use ferrolearn::train::{
-    EpochRecord, OptimizerConfig, ScheduleConfig, TrainConfig, TrainObserver, Trainer,
-};
+use ferrolearn::train::{EpochRecord, OptimizerConfig, TrainConfig, TrainObserver, Trainer};
 
 /// The reference workloads.
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -84,25 +82,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let epochs = args.epochs.unwrap_or(epochs);
     let config = TrainConfig {
-        model_name: name.into(),
-        model,
-        dataset: args.dataset.as_str().into(),
-        input_shape: sets.train.item_shape().to_vec(),
-        class_names: sets.train.class_names().to_vec(),
-        train_limit: None,
-        epochs: 1,
         batch_size,
         optimizer,
-        schedule: ScheduleConfig::Constant,
-        val_fraction: 0.0,
-        patience: None,
-        clip_norm: None,
-        l1: 0.0,
-        l2: 0.0,
-        augment_crop_padding: 0,
-        augment_flip: false,
-        normalize: false,
         seed: args.seed,
+        ..TrainConfig::new(name, model, args.dataset.as_str(), &sets.train)
     };
     let mut trainer = Trainer::new(config, &sets.train)?;
     let mut accuracies = Vec::new();

@@ -336,11 +336,6 @@ fn config_from(args: &Args, train: &Dataset) -> anyhow::Result<TrainConfig> {
         },
     };
     Ok(TrainConfig {
-        model_name,
-        model,
-        dataset: args.dataset.as_str().to_string(),
-        input_shape: train.item_shape().to_vec(),
-        class_names: train.class_names().to_vec(),
         train_limit: args.limit,
         epochs: args.epochs,
         batch_size: args.batch_size,
@@ -355,6 +350,7 @@ fn config_from(args: &Args, train: &Dataset) -> anyhow::Result<TrainConfig> {
         augment_flip: args.augment_flip,
         normalize: args.normalize,
         seed: args.seed,
+        ..TrainConfig::new(&model_name, model, args.dataset.as_str(), train)
     })
 }
 

@@ -5,7 +5,7 @@ use std::fmt;
 use rand::Rng;
 
 use super::init::{default_bias, Init};
-use super::{Context, Module};
+use super::{weight_and_bias, weight_and_bias_mut, Context, Module};
 use crate::autograd::Var;
 
 /// `y = x W^T + b`, PyTorch's `nn.Linear` (weight `[out, in]`).
@@ -41,19 +41,11 @@ impl Module for Linear {
     }
 
     fn parameters(&self) -> Vec<(String, &Var)> {
-        let mut p = vec![("weight".to_string(), &self.weight)];
-        if let Some(b) = &self.bias {
-            p.push(("bias".to_string(), b));
-        }
-        p
+        weight_and_bias(&self.weight, self.bias.as_ref())
     }
 
     fn parameters_mut(&mut self) -> Vec<(String, &mut Var)> {
-        let mut p = vec![("weight".to_string(), &mut self.weight)];
-        if let Some(b) = &mut self.bias {
-            p.push(("bias".to_string(), b));
-        }
-        p
+        weight_and_bias_mut(&mut self.weight, self.bias.as_mut())
     }
 }
 

@@ -83,6 +83,26 @@ pub trait Module: fmt::Display + Send {
     }
 }
 
+/// The named parameters of a layer with a weight and an optional bias.
+pub(crate) fn weight_and_bias<'a>(
+    weight: &'a Var,
+    bias: Option<&'a Var>,
+) -> Vec<(String, &'a Var)> {
+    std::iter::once(("weight".to_string(), weight))
+        .chain(bias.map(|b| ("bias".to_string(), b)))
+        .collect()
+}
+
+/// [`weight_and_bias`], mutably.
+pub(crate) fn weight_and_bias_mut<'a>(
+    weight: &'a mut Var,
+    bias: Option<&'a mut Var>,
+) -> Vec<(String, &'a mut Var)> {
+    std::iter::once(("weight".to_string(), weight))
+        .chain(bias.map(|b| ("bias".to_string(), b)))
+        .collect()
+}
+
 /// Prefixes every name in `items` with `prefix.`.
 pub(crate) fn prefixed<T>(prefix: &str, items: Vec<(String, T)>) -> Vec<(String, T)> {
     items

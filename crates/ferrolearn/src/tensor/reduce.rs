@@ -134,7 +134,7 @@ impl Tensor {
             return self.clone();
         }
         let n = self.ndim();
-        if shape.len() > n {
+        let fail = || -> ! {
             ShapeError::new(
                 "sum_to_shape",
                 format!(
@@ -143,7 +143,10 @@ impl Tensor {
                     fmt_shape(shape)
                 ),
             )
-            .raise();
+            .raise()
+        };
+        if shape.len() > n {
+            fail();
         }
         let offset = n - shape.len();
         let mut axes: Vec<usize> = (0..offset).collect();
@@ -152,15 +155,7 @@ impl Tensor {
             if d == 1 && full != 1 {
                 axes.push(offset + i);
             } else if d != full {
-                ShapeError::new(
-                    "sum_to_shape",
-                    format!(
-                        "{} cannot be summed to {}",
-                        fmt_shape(self.shape()),
-                        fmt_shape(shape)
-                    ),
-                )
-                .raise();
+                fail();
             }
         }
         self.sum_axes(&axes, false).reshape(shape)

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::data::Dataset;
 use crate::nn::spec::ModelSpec;
 use crate::optim::{
     Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, CosineAnnealingLr, ExponentialLr, Optimizer,
@@ -215,4 +216,39 @@ pub struct TrainConfig {
     pub normalize: bool,
     /// The seed of every random choice (initialisation, split, shuffling, dropout).
     pub seed: u64,
+}
+
+impl TrainConfig {
+    /// A run of `model` on `train` (whose item shape and class names it records) with the
+    /// LeNet-5 recipe's defaults: one epoch, batch 64, SGD lr 0.01 momentum 0.9, constant
+    /// rate, no validation split, no penalties or augmentation, pixels scaled to [0, 1],
+    /// seed 0. Override fields with struct-update syntax.
+    pub fn new(model_name: &str, model: ModelSpec, dataset: &str, train: &Dataset) -> TrainConfig {
+        TrainConfig {
+            model_name: model_name.to_string(),
+            model,
+            dataset: dataset.to_string(),
+            input_shape: train.item_shape().to_vec(),
+            class_names: train.class_names().to_vec(),
+            train_limit: None,
+            epochs: 1,
+            batch_size: 64,
+            optimizer: OptimizerConfig::Sgd {
+                lr: 0.01,
+                momentum: 0.9,
+                nesterov: false,
+                weight_decay: 0.0,
+            },
+            schedule: ScheduleConfig::Constant,
+            val_fraction: 0.0,
+            patience: None,
+            clip_norm: None,
+            l1: 0.0,
+            l2: 0.0,
+            augment_crop_padding: 0,
+            augment_flip: false,
+            normalize: false,
+            seed: 0,
+        }
+    }
 }
