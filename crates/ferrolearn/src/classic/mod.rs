@@ -53,3 +53,4 @@ pub mod perceptron;
 pub mod softmax;
 pub mod svm;
 mod svm_dual;
+mod svm_primal;
