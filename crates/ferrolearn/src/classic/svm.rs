@@ -24,7 +24,7 @@ use super::linear_input::{
 use super::linear_kernels::{matmul, RowStore};
 use super::softmax::argmax;
 use super::svm_dual::{coordinate_descent, smo, BinarySolution};
-use super::svm_primal::squared_hinge_lbfgs;
+use super::svm_primal::squared_hinge_newton;
 use super::{Classifier, FitClassifier};
 use crate::{Error, Result};
 
@@ -72,7 +72,8 @@ pub enum SvmSolver {
     Auto,
     /// The dual: coordinate descent (penalised or no intercept) or SMO (free intercept).
     Dual,
-    /// The primal by L-BFGS, all one-vs-rest problems together; squared hinge only.
+    /// The primal by truncated Newton (conjugate gradients), all one-vs-rest problems
+    /// together; squared hinge only.
     Primal,
 }
 
@@ -86,11 +87,11 @@ pub struct LinearSvm {
     /// Where the intercept sits.
     pub intercept: SvmIntercept,
     /// Stopping tolerance: the dual's projected-gradient spread (coordinate descent), maximal
-    /// KKT violation (SMO), or the primal gradient's largest entry relative to its value at
-    /// zero (primal L-BFGS).
+    /// KKT violation (SMO), or the primal gradient norm relative to its value at zero, times
+    /// the smallest class share (primal Newton, as liblinear).
     pub tol: f64,
     /// The most passes over the data (coordinate descent), `max_iter · n` pair updates (SMO),
-    /// or L-BFGS iterations (primal).
+    /// or Newton steps (primal).
     pub max_iter: usize,
     /// Seed of the coordinate order of dual coordinate descent.
     pub seed: u64,
@@ -196,7 +197,7 @@ impl FitClassifier for LinearSvm {
             SvmSolver::Primal => true,
         };
         if primal {
-            let sol = squared_hinge_lbfgs(
+            let sol = squared_hinge_newton(
                 x.view(),
                 y,
                 &problems,
@@ -265,7 +266,7 @@ impl LinearSvmModel {
     }
 
     /// The most solver iterations any binary problem used (passes, pair updates, or the joint
-    /// L-BFGS iterations of the primal).
+    /// Newton steps of the primal).
     pub fn n_iter(&self) -> usize {
         self.n_iter
     }
