@@ -288,8 +288,13 @@ pub(crate) fn squared_hinge_newton(
         }
         p.copy_from_slice(&trial);
         g.copy_from_slice(&g_trial);
+        // A step that no longer lowers f beyond rounding ends the run (tol below precision).
+        let stalled = f - f_new <= 1e-15 * f.abs();
         f = f_new;
         active = act;
+        if stalled {
+            break;
+        }
     }
     let b = if has_b {
         p[r * d..].iter().map(|v| v * scaling).collect()
