@@ -4,12 +4,18 @@
 //! `0.5 ||w||^2 [+ 0.5 w_b^2] + C * sum_i loss(t_i (w·x_i + b))`. Where the intercept sits is
 //! a choice ([`SvmIntercept`]), and it changes the problem:
 //! - [`SvmIntercept::Penalized`] (default, liblinear/`LinearSVC`): `b = s·w_b` is the weight of
-//!   a constant feature `s` (`intercept_scaling`), so `0.5 w_b^2` joins the penalty. Solved by
-//!   dual coordinate descent.
+//!   a constant feature `s` (`intercept_scaling`), so `0.5 w_b^2` joins the penalty.
 //! - [`SvmIntercept::Free`] (libsvm/`SVC(kernel="linear")`, the textbook SVM): `b` is not
-//!   penalised, the dual gains `Σ α_i t_i = 0`, solved exactly by SMO. Its kernel columns
-//!   cost `n·d` each, so prefer `Penalized` for large data.
-//! - [`SvmIntercept::None`]: `b = 0`, dual coordinate descent.
+//!   penalised; the dual gains the constraint `Σ α_i t_i = 0`.
+//! - [`SvmIntercept::None`]: `b = 0`.
+//!
+//! Solvers ([`SvmSolver`]; all exact up to their tolerance):
+//! - the dual by coordinate descent (Hsieh et al. 2008, liblinear's, with shrinking) for a
+//!   penalised or absent intercept, or by SMO (libsvm's) for a free one, whose kernel columns
+//!   cost `n·d` each, so it suits small and medium data;
+//! - the primal by truncated Newton ([`SvmSolver::Primal`], squared hinge only), which
+//!   [`SvmSolver::Auto`] picks when there are more samples than features, as scikit-learn's
+//!   `dual="auto"` does.
 //!
 //! With more than two classes, one binary SVM per class (that class against the rest) is fit,
 //! the classes in parallel; the prediction is the class of the highest score.
