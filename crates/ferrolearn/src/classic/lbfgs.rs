@@ -98,7 +98,8 @@ where
             "L-BFGS memory must be >= 1, got 0".into(),
         ));
     }
-    if !(opts.gtol >= 0.0) || !(opts.ftol >= 0.0) {
+    // NaN tolerances fail these tests too.
+    if opts.gtol.is_nan() || opts.ftol.is_nan() || opts.gtol < 0.0 || opts.ftol < 0.0 {
         return Err(Error::InvalidParameter(format!(
             "L-BFGS tolerances must be >= 0, got gtol {} and ftol {}",
             opts.gtol, opts.ftol
@@ -129,7 +130,7 @@ where
         }
         two_loop(&g, &history, &mut d, &mut alpha_buf);
         let mut dg = dot(&d, &g);
-        if !(dg < 0.0) {
+        if dg.is_nan() || dg >= 0.0 {
             // The approximation lost positive definiteness (rounding): restart from -g.
             history.clear();
             d.iter_mut().zip(&g).for_each(|(di, gi)| *di = -gi);
@@ -369,7 +370,7 @@ where
 fn cubic_minimizer(p: LinePoint, q: LinePoint) -> Option<f64> {
     let d1 = p.d + q.d - 3.0 * (p.f - q.f) / (p.a - q.a);
     let disc = d1 * d1 - p.d * q.d;
-    if !(disc >= 0.0) {
+    if disc.is_nan() || disc < 0.0 {
         return None;
     }
     let d2 = (q.a - p.a).signum() * disc.sqrt();

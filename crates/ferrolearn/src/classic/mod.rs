@@ -57,6 +57,7 @@ pub mod selection;
 pub mod softmax;
 pub mod svm;
 mod svm_dual;
+mod svm_primal;
 
 /// Checks training input: at least one row, one target per row, every feature finite.
 ///

@@ -263,7 +263,7 @@ impl Classifier for SoftmaxModel {
     /// The class with the highest score (ties: the smallest label).
     fn predict(&self, x: ArrayView2<f64>) -> Result<Array1<usize>> {
         let s = self.decision_function(x)?;
-        Ok(s.outer_iter().map(|row| argmax(row)).collect())
+        Ok(s.outer_iter().map(argmax).collect())
     }
 }
 

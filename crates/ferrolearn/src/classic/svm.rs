@@ -4,12 +4,18 @@
 //! `0.5 ||w||^2 [+ 0.5 w_b^2] + C * sum_i loss(t_i (w·x_i + b))`. Where the intercept sits is
 //! a choice ([`SvmIntercept`]), and it changes the problem:
 //! - [`SvmIntercept::Penalized`] (default, liblinear/`LinearSVC`): `b = s·w_b` is the weight of
-//!   a constant feature `s` (`intercept_scaling`), so `0.5 w_b^2` joins the penalty. Solved by
-//!   dual coordinate descent.
+//!   a constant feature `s` (`intercept_scaling`), so `0.5 w_b^2` joins the penalty.
 //! - [`SvmIntercept::Free`] (libsvm/`SVC(kernel="linear")`, the textbook SVM): `b` is not
-//!   penalised, the dual gains `Σ α_i t_i = 0`, solved exactly by SMO. Its kernel columns
-//!   cost `n·d` each, so prefer `Penalized` for large data.
-//! - [`SvmIntercept::None`]: `b = 0`, dual coordinate descent.
+//!   penalised; the dual gains the constraint `Σ α_i t_i = 0`.
+//! - [`SvmIntercept::None`]: `b = 0`.
+//!
+//! Solvers ([`SvmSolver`]; all exact up to their tolerance):
+//! - the dual by coordinate descent (Hsieh et al. 2008, liblinear's, with shrinking) for a
+//!   penalised or absent intercept, or by SMO (libsvm's) for a free one, whose kernel columns
+//!   cost `n·d` each, so it suits small and medium data;
+//! - the primal by truncated Newton ([`SvmSolver::Primal`], squared hinge only), which
+//!   [`SvmSolver::Auto`] picks when there are more samples than features, as scikit-learn's
+//!   `dual="auto"` does.
 //!
 //! With more than two classes, one binary SVM per class (that class against the rest) is fit,
 //! the classes in parallel; the prediction is the class of the highest score.
@@ -21,9 +27,10 @@ use serde::{Deserialize, Serialize};
 use super::linear_input::{
     check_at_least_one, check_positive, check_predict_input, check_training_set,
 };
-use super::linear_kernels::matmul;
+use super::linear_kernels::{matmul, RowStore};
 use super::softmax::argmax;
 use super::svm_dual::{coordinate_descent, smo, BinarySolution};
+use super::svm_primal::squared_hinge_newton;
 use super::{Classifier, FitClassifier};
 use crate::{Error, Result};
 
@@ -62,6 +69,20 @@ pub enum SvmIntercept {
     Free,
 }
 
+/// Which problem a [`LinearSvm`] solves numerically (both reach the same optimum).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum SvmSolver {
+    /// scikit-learn's `dual="auto"`: the primal for the squared hinge with more samples than
+    /// features, else the dual.
+    #[default]
+    Auto,
+    /// The dual: coordinate descent (penalised or no intercept) or SMO (free intercept).
+    Dual,
+    /// The primal by truncated Newton (conjugate gradients), all one-vs-rest problems
+    /// together; squared hinge only.
+    Primal,
+}
+
 /// Hyperparameters of the linear SVM.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct LinearSvm {
@@ -71,13 +92,17 @@ pub struct LinearSvm {
     pub loss: SvmLoss,
     /// Where the intercept sits.
     pub intercept: SvmIntercept,
-    /// Stopping tolerance on the dual's projected-gradient spread (coordinate descent) or
-    /// maximal KKT violation (SMO).
+    /// Stopping tolerance: the dual's projected-gradient spread (coordinate descent), maximal
+    /// KKT violation (SMO), or the primal gradient norm relative to its value at zero, times
+    /// the smallest class share (primal Newton, as liblinear).
     pub tol: f64,
-    /// The most passes over the data (coordinate descent) or `max_iter · n` pair updates (SMO).
+    /// The most passes over the data (coordinate descent), `max_iter · n` pair updates (SMO),
+    /// or Newton steps (primal).
     pub max_iter: usize,
     /// Seed of the coordinate order of dual coordinate descent.
     pub seed: u64,
+    /// Primal or dual solver.
+    pub solver: SvmSolver,
 }
 
 impl Default for LinearSvm {
@@ -91,6 +116,7 @@ impl Default for LinearSvm {
             tol: 1e-4,
             max_iter: 1000,
             seed: 0,
+            solver: SvmSolver::Auto,
         }
     }
 }
@@ -104,13 +130,20 @@ impl LinearSvm {
         if let SvmIntercept::Penalized { scaling } = self.intercept {
             check_positive("intercept scaling", scaling)?;
         }
+        if self.solver == SvmSolver::Primal && self.loss == SvmLoss::Hinge {
+            return Err(Error::InvalidParameter(
+                "the primal solver needs the squared hinge (the hinge is not differentiable); \
+                 use SvmSolver::Dual or Auto"
+                    .into(),
+            ));
+        }
         Ok(())
     }
 
-    fn solve_binary(&self, x: ArrayView2<f64>, t: &[f64]) -> BinarySolution {
+    fn solve_binary(&self, x: ArrayView2<f64>, rows: &RowStore, t: &[f64]) -> BinarySolution {
         match self.intercept {
             SvmIntercept::None => coordinate_descent(
-                x,
+                rows,
                 t,
                 self.c,
                 self.loss,
@@ -120,7 +153,7 @@ impl LinearSvm {
                 self.seed,
             ),
             SvmIntercept::Penalized { scaling } => coordinate_descent(
-                x,
+                rows,
                 t,
                 self.c,
                 self.loss,
@@ -164,6 +197,32 @@ impl FitClassifier for LinearSvm {
         let k = check_training_set(x, y)?;
         let x = x.as_standard_layout();
         let problems: Vec<usize> = if k == 2 { vec![1] } else { (0..k).collect() };
+        let primal = match self.solver {
+            SvmSolver::Auto => self.loss == SvmLoss::SquaredHinge && x.nrows() > x.ncols(),
+            SvmSolver::Dual => false,
+            SvmSolver::Primal => true,
+        };
+        if primal {
+            let sol = squared_hinge_newton(
+                x.view(),
+                y,
+                &problems,
+                self.c,
+                self.intercept,
+                self.tol,
+                self.max_iter,
+            )?;
+            return Ok(LinearSvmModel {
+                n_classes: k,
+                n_features: x.ncols(),
+                coef: sol.w,
+                intercept: sol.b,
+                params: *self,
+                n_iter: sol.n_iter,
+                converged: sol.converged,
+            });
+        }
+        let rows = RowStore::new(x.view());
         let solutions: Vec<BinarySolution> = problems
             .par_iter()
             .map(|&class| {
@@ -171,7 +230,7 @@ impl FitClassifier for LinearSvm {
                     .iter()
                     .map(|&v| if v == class { 1.0 } else { -1.0 })
                     .collect();
-                self.solve_binary(x.view(), &t)
+                self.solve_binary(x.view(), &rows, &t)
             })
             .collect();
         let mut coef = Vec::with_capacity(problems.len() * x.ncols());
@@ -212,7 +271,8 @@ impl LinearSvmModel {
         self.n_classes
     }
 
-    /// The most solver iterations any binary problem used.
+    /// The most solver iterations any binary problem used (passes, pair updates, or the joint
+    /// Newton steps of the primal).
     pub fn n_iter(&self) -> usize {
         self.n_iter
     }
@@ -393,6 +453,57 @@ mod tests {
             ],
         );
         assert_eq!(m.decision_function(x.view()).unwrap().dim(), (9, 3));
+    }
+
+    #[test]
+    fn primal_and_dual_reach_the_same_optimum() {
+        let (x, _) = toy();
+        let y = array![0, 0, 1, 2, 0, 1, 2, 2, 1];
+        for intercept in [
+            SvmIntercept::Penalized { scaling: 1.0 },
+            SvmIntercept::Free,
+            SvmIntercept::None,
+        ] {
+            let base = LinearSvm {
+                c: 0.5,
+                tol: 1e-10,
+                max_iter: 100_000,
+                intercept,
+                ..Default::default()
+            };
+            let dual = LinearSvm {
+                solver: SvmSolver::Dual,
+                ..base
+            }
+            .fit(x.view(), y.view())
+            .unwrap();
+            let primal = LinearSvm {
+                solver: SvmSolver::Primal,
+                ..base
+            }
+            .fit(x.view(), y.view())
+            .unwrap();
+            for (a, b) in dual.coef().iter().zip(primal.coef()) {
+                assert!(
+                    (a - b).abs() < 1e-5,
+                    "{intercept:?}: {:?} vs {:?}",
+                    dual.coef(),
+                    primal.coef()
+                );
+            }
+            for (a, b) in dual.intercept().iter().zip(primal.intercept()) {
+                assert!((a - b).abs() < 1e-5, "{intercept:?}: {a} vs {b}");
+            }
+        }
+        let hinge_primal = LinearSvm {
+            loss: SvmLoss::Hinge,
+            solver: SvmSolver::Primal,
+            ..Default::default()
+        };
+        assert!(matches!(
+            hinge_primal.validate(),
+            Err(Error::InvalidParameter(_))
+        ));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use super::linear_kernels::{axpy, dot};
+use super::linear_kernels::{axpy, dot, RowStore};
 use super::svm::SvmLoss;
 
 /// A solved binary problem.
@@ -43,7 +43,7 @@ fn dual_box(loss: SvmLoss, c: f64) -> (f64, f64) {
 /// `tol` on the full set, or after `max_iter` passes.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn coordinate_descent(
-    x: ArrayView2<f64>,
+    rows: &RowStore,
     t: &[f64],
     c: f64,
     loss: SvmLoss,
@@ -52,15 +52,12 @@ pub(crate) fn coordinate_descent(
     max_iter: usize,
     seed: u64,
 ) -> BinarySolution {
-    let (n, d) = x.dim();
+    let (n, d) = (rows.n_rows(), rows.n_cols());
     let (upper, diag) = dual_box(loss, c);
     let s = bias_scaling.unwrap_or(0.0);
-    let row = |i: usize| {
-        x.row(i)
-            .to_slice()
-            .expect("rows are contiguous (standard layout)")
-    };
-    let qd: Vec<f64> = (0..n).map(|i| dot(row(i), row(i)) + s * s + diag).collect();
+    let qd: Vec<f64> = (0..n)
+        .map(|i| rows.squared_norm(i) + s * s + diag)
+        .collect();
     let mut alpha = vec![0.0; n];
     let mut w = vec![0.0; d];
     let mut wb = 0.0;
@@ -75,8 +72,7 @@ pub(crate) fn coordinate_descent(
         let mut k = 0;
         while k < active.len() {
             let i = active[k];
-            let xi = row(i);
-            let g = t[i] * (dot(&w, xi) + wb * s) - 1.0 + diag * alpha[i];
+            let g = t[i] * (rows.dot(i, &w) + wb * s) - 1.0 + diag * alpha[i];
             let pg;
             if alpha[i] == 0.0 {
                 if g > pg_max_old {
@@ -99,7 +95,7 @@ pub(crate) fn coordinate_descent(
                 let old = alpha[i];
                 alpha[i] = (old - g / qd[i]).clamp(0.0, upper);
                 let step = (alpha[i] - old) * t[i];
-                axpy(step, xi, &mut w);
+                rows.axpy(i, step, &mut w);
                 wb += step * s;
             }
             k += 1;

@@ -5,7 +5,7 @@ use ferrolearn::classic::linear_solver::Solver;
 use ferrolearn::classic::logistic::LogisticRegression;
 use ferrolearn::classic::penalty::Penalty;
 use ferrolearn::classic::softmax::SoftmaxRegression;
-use ferrolearn::classic::svm::{LinearSvm, SvmIntercept, SvmLoss};
+use ferrolearn::classic::svm::{LinearSvm, SvmIntercept, SvmLoss, SvmSolver};
 use ferrolearn::classic::{Classifier, FitClassifier};
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 
@@ -231,6 +231,7 @@ fn linear_svm_hinge(case: &Case) -> Result<(), String> {
         tol: 1e-8,
         max_iter: 100_000,
         seed: 0,
+        solver: SvmSolver::Dual,
     };
     let model = learner
         .fit(data.x.view(), data.y.view())
