@@ -18,6 +18,15 @@ struct Cli {
 enum Command {
     /// Check every differentiable op's gradient against finite differences.
     Gradcheck(commands::gradcheck::Args),
+    /// Fit a classic model (kNN, linear, logistic, SVM, ...) on a CSV or an image dataset,
+    /// report train/test figures and save it.
+    Fit(commands::fit::Args),
+    /// Predict with a saved classic model (a directory written by `fit --out`).
+    Predict(commands::classic_predict::Args),
+    /// k-fold cross-validated score of a classic model.
+    Cv(commands::cv::Args),
+    /// Grid or random search over a classic model's hyperparameters, scored by cross-validation.
+    Search(commands::search::Args),
 }
 
 fn main() -> ExitCode {
@@ -25,6 +34,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = ferrolearn::tensor::catch_shape_error(|| match cli.command {
         Command::Gradcheck(args) => commands::gradcheck::run(args),
+        Command::Fit(args) => commands::fit::run(args),
+        Command::Predict(args) => commands::classic_predict::run(args),
+        Command::Cv(args) => commands::cv::run(args),
+        Command::Search(args) => commands::search::run(args),
     });
     match result {
         Ok(Ok(code)) => code,

@@ -1,3 +1,10 @@
 //! One module per subcommand: each parses its flags into an `Args` and has a `run`.
 
+pub mod classic_data;
+pub mod classic_model;
+pub mod classic_predict;
+pub mod classic_report;
+pub mod cv;
+pub mod fit;
 pub mod gradcheck;
+pub mod search;
