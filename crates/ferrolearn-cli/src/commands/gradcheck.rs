@@ -55,27 +55,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         println!("{out}");
     } else {
         let width = rows.iter().map(|r| r.op.len()).max().unwrap_or(2).max(2);
-        println!(
-            "{:<width$}  {:<8}  {:>13}  result",
-            "op", "input", "max rel error"
-        );
+        println!("{:<width$}  {:<8}  {:>13}  result", "op", "input", "max rel error");
         for r in &rows {
             let verdict = if r.passed { "pass" } else { "FAIL" };
-            println!(
-                "{:<width$}  {:<8}  {:>13.3e}  {verdict}",
-                r.op, r.input, r.max_relative_error
-            );
+            println!("{:<width$}  {:<8}  {:>13.3e}  {verdict}", r.op, r.input, r.max_relative_error);
         }
-        println!(
-            "{} gradients checked in {} ops: {} passed, {failed} failed",
-            rows.len(),
-            cases.len(),
-            rows.len() - failed
-        );
+        println!("{} gradients checked in {} ops: {} passed, {failed} failed", rows.len(), cases.len(), rows.len() - failed);
     }
-    Ok(if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
