@@ -1,6 +1,7 @@
 //! Predictions of a saved classic model (a directory written by `ferrolearn fit --out`).
 
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -48,6 +49,13 @@ pub fn predict_classic(
     out: Option<&Path>,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
+    if !persist::is_saved_model(run_dir) {
+        anyhow::bail!(
+            "{} does not hold a classic model (no {}); write one with `ferrolearn fit --out`",
+            run_dir.display(),
+            persist::JSON_FILE
+        );
+    }
     let saved: SavedModel = persist::load(run_dir)
         .with_context(|| format!("loading the model in {}", run_dir.display()))?;
     let (x, truth) = read_features(data, &saved.feature_names, &saved.target)?;
@@ -133,7 +141,15 @@ pub fn predict_classic(
                 m.print("scored against the target column", classes);
             }
         }
-        (false, None) => print!("{csv}"),
+        (false, None) => {
+            // A closed pipe (`| head`) is the reader's choice, not an error.
+            match std::io::stdout().lock().write_all(csv.as_bytes()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    return Err(e).context("writing the predictions to stdout")
+                }
+                _ => {}
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -296,6 +296,23 @@ mod tests {
     }
 
     #[test]
+    fn inline_numbers_round_trip_bit_for_bit() {
+        let dir = temp_dir("inline");
+        // Short arrays and scalars stay in the JSON text; they must still come back exactly.
+        let value: (Vec<f64>, f64) = (
+            (1..10).map(|i| (i as f64).sqrt() * 1e-7 + 0.1).collect(),
+            0.592_440_275_096_033_5,
+        );
+        save(&dir, &value).unwrap();
+        let back: (Vec<f64>, f64) = load(&dir).unwrap();
+        let bits = |v: &(Vec<f64>, f64)| -> Vec<u64> {
+            v.0.iter().chain([&v.1]).map(|x| x.to_bits()).collect()
+        };
+        assert_eq!(bits(&back), bits(&value));
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn mismatched_files_and_wrong_types_are_errors() {
         let dir = temp_dir("mismatch");
         let long: Vec<i64> = (-10..10).collect();
