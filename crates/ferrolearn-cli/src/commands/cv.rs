@@ -26,7 +26,7 @@ pub struct Args {
     #[command(flatten)]
     pub hyper: Hyper,
     /// Print one JSON object with the scores instead of the text report (no progress bar).
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub json: bool,
 }
 

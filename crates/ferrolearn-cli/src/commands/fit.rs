@@ -34,10 +34,10 @@ pub struct Args {
     pub hyper: Hyper,
     /// Directory to save the fitted model in (classic.json + classic.safetensors); without it
     /// nothing is saved.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = "Output")]
     pub out: Option<PathBuf>,
     /// Print one JSON object with the final figures instead of the text report.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub json: bool,
 }
 
@@ -81,13 +81,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         hyper: args.hyper.clone(),
     };
     let start = Instant::now();
-    let (fitted, train_metrics, test_metrics) = if args.model.is_classifier() {
+    let (fitted, seconds, train_metrics, test_metrics) = if args.model.is_classifier() {
         let classes = split.classes.as_deref().unwrap_or_default();
         let fitted = FitClassifier::fit(
             &pipeline,
             split.train.x.view(),
             ArrayView1::from(&split.train_labels),
         )?;
+        let seconds = start.elapsed().as_secs_f64();
         let score = |t: &Table, labels: &[usize]| -> anyhow::Result<Metrics> {
             let pred = Classifier::predict(&fitted, t.x.view())?;
             Ok(Metrics::classification(
@@ -101,22 +102,22 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Some(t) => Some(score(t, &split.test_labels)?),
             None => None,
         };
-        (fitted, train, test)
+        (fitted, seconds, train, test)
     } else {
         let fitted = FitRegressor::fit(
             &pipeline,
             split.train.x.view(),
             ArrayView1::from(&split.train.y),
         )?;
+        let seconds = start.elapsed().as_secs_f64();
         let score = |t: &Table| -> anyhow::Result<Metrics> {
             let pred = Regressor::predict(&fitted, t.x.view())?;
             Ok(Metrics::regression(&t.y, &pred.to_vec())?)
         };
         let train = score(&split.train)?;
         let test = split.test.as_ref().map(score).transpose()?;
-        (fitted, train, test)
+        (fitted, seconds, train, test)
     };
-    let seconds = start.elapsed().as_secs_f64();
     let saved = SavedModel {
         model: args.model,
         hyperparameters: args.hyper.clone(),
@@ -222,7 +223,7 @@ fn report(args: &Args, split: &Split, saved: &SavedModel, seconds: f64) {
         return;
     }
     println!(
-        "{} on {}: {} training rows, {} test rows, {} features ({seconds:.2} s)",
+        "{} on {}: {} training rows, {} test rows, {} features, fitted in {seconds:.2} s",
         args.model.name(),
         args.data.describe(),
         split.train.x.nrows(),

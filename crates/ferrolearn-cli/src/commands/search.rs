@@ -41,7 +41,7 @@ pub struct Args {
     pub hyper: Hyper,
     /// Print one JSON object with every candidate's scores instead of the table (no
     /// progress bar).
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub json: bool,
 }
 
