@@ -123,6 +123,10 @@ pub enum SolverArg {
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ScaleArg {
+    /// standard for the iteratively trained models (logistic, softmax, svm, multisvm,
+    /// perceptron, --solver gd), none for knn and the closed-form regressions (as
+    /// scikit-learn, which never scales unasked).
+    Auto,
     /// Zero mean, unit variance per column.
     Standard,
     /// Each column mapped to [0, 1].
@@ -144,19 +148,19 @@ pub struct Hyper {
     pub metric: DistanceArg,
     /// ridge, poly: L2 penalty strength (default 1 for ridge, 0 for poly); multisvm:
     /// regularisation strength reg (default 1e-3).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub alpha: Option<f64>,
     /// poly: highest degree of the polynomial features.
     #[arg(long, default_value_t = 2)]
     pub degree: usize,
     /// logistic, softmax, svm: inverse regularisation strength C.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, allow_hyphen_values = true)]
     pub c: f64,
     /// logistic, softmax: penalty on the weights.
     #[arg(long, value_enum, default_value_t = PenaltyArg::L2)]
     pub penalty: PenaltyArg,
     /// logistic, softmax: share of L1 in the elastic-net penalty, in [0, 1].
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = 0.5, allow_hyphen_values = true)]
     pub l1_ratio: f64,
     /// linear, ridge: exact (default) or gd; logistic, softmax: lbfgs (default for none/l2),
     /// fista (default for l1/elasticnet) or gd.
@@ -164,7 +168,7 @@ pub struct Hyper {
     pub solver: Option<SolverArg>,
     /// Step size of gradient descent (solver gd, perceptron, multisvm); default 0.01 for
     /// linear/ridge, 0.1 for logistic/softmax/multisvm, 1 for perceptron.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub lr: Option<f64>,
     /// Passes over the training rows (solver gd, perceptron, multisvm).
     #[arg(long, default_value_t = 100)]
@@ -177,7 +181,7 @@ pub struct Hyper {
     #[arg(long)]
     pub max_iter: Option<usize>,
     /// Feature scaling, fitted on the training rows only and saved with the model.
-    #[arg(long, value_enum, default_value_t = ScaleArg::Standard)]
+    #[arg(long, value_enum, default_value_t = ScaleArg::Auto)]
     pub scale: ScaleArg,
     /// Seed of every random choice (split, fold shuffle, gradient-descent order).
     #[arg(long, default_value_t = 0)]
@@ -257,6 +261,11 @@ impl Hyper {
             SolverArg::Fista
         };
         let max_iter = self.max_iter.unwrap_or(100);
+        if self.solver == Some(SolverArg::Lbfgs) && !smooth {
+            return Err(Error::InvalidParameter(
+                "--solver lbfgs needs --penalty none or l2; use --solver fista or gd".into(),
+            ));
+        }
         Ok(match self.solver.unwrap_or(default) {
             SolverArg::Lbfgs => Solver::Lbfgs {
                 max_iter,
@@ -316,7 +325,7 @@ pub enum FittedScaler {
 impl FittedScaler {
     fn fit(scale: ScaleArg, x: ArrayView2<f64>) -> Result<FittedScaler> {
         Ok(match scale {
-            ScaleArg::None => FittedScaler::None,
+            ScaleArg::None | ScaleArg::Auto => FittedScaler::None,
             ScaleArg::Standard => FittedScaler::Standard(StandardScaler::default().fit(x)?),
             ScaleArg::Minmax => FittedScaler::MinMax(MinMaxScaler::default().fit(x)?),
         })
@@ -501,11 +510,27 @@ impl Pipeline {
     }
 }
 
+impl Pipeline {
+    /// The scaling `--scale auto` stands for with this model and solver.
+    fn scale(&self) -> ScaleArg {
+        let iterative = match self.kind {
+            ModelKind::Knn | ModelKind::Poly => false,
+            ModelKind::Linear | ModelKind::Ridge => self.hyper.solver == Some(SolverArg::Gd),
+            _ => true,
+        };
+        match self.hyper.scale {
+            ScaleArg::Auto if iterative => ScaleArg::Standard,
+            ScaleArg::Auto => ScaleArg::None,
+            chosen => chosen,
+        }
+    }
+}
+
 impl FitClassifier for Pipeline {
     type Fitted = FittedPipeline;
 
     fn fit(&self, x: ArrayView2<f64>, y: ArrayView1<usize>) -> Result<FittedPipeline> {
-        let scaler = FittedScaler::fit(self.hyper.scale, x)?;
+        let scaler = FittedScaler::fit(self.scale(), x)?;
         let xs = scaler.transform(x)?;
         let model = self.fit_classifier(xs.view(), y)?;
         Ok(FittedPipeline { scaler, model })
@@ -516,7 +541,7 @@ impl FitRegressor for Pipeline {
     type Fitted = FittedPipeline;
 
     fn fit(&self, x: ArrayView2<f64>, y: ArrayView1<f64>) -> Result<FittedPipeline> {
-        let scaler = FittedScaler::fit(self.hyper.scale, x)?;
+        let scaler = FittedScaler::fit(self.scale(), x)?;
         let xs = scaler.transform(x)?;
         let model = self.fit_regressor(xs.view(), y)?;
         Ok(FittedPipeline { scaler, model })
