@@ -323,6 +323,7 @@ pub enum FittedScaler {
 }
 
 impl FittedScaler {
+    /// Fits the scaling `scale` (`Auto` has been resolved by the pipeline; it means none here).
     fn fit(scale: ScaleArg, x: ArrayView2<f64>) -> Result<FittedScaler> {
         Ok(match scale {
             ScaleArg::None | ScaleArg::Auto => FittedScaler::None,

@@ -11,7 +11,7 @@ use ferrolearn::classic::{persist, Classifier, FitClassifier, FitRegressor, Regr
 use ndarray::{ArrayView1, Axis};
 use serde::{Deserialize, Serialize};
 
-use super::classic_data::{align, encode_classes, labels_in, read_table, DataArgs, Table};
+use super::classic_data::{align, encode_classes, labels_in, read_table, DataArgs, Labels, Table};
 use super::classic_model::{FittedPipeline, Hyper, ModelKind, Pipeline};
 use super::classic_report::Metrics;
 
@@ -174,11 +174,7 @@ fn split(args: &Args, train: Table, dataset_test: Option<Table>) -> anyhow::Resu
 }
 
 /// Labels of both parts under the classes of the whole `--data` set.
-fn finish(
-    train: Table,
-    test: Option<Table>,
-    labels: Option<super::classic_data::Labels>,
-) -> anyhow::Result<Split> {
+fn finish(train: Table, test: Option<Table>, labels: Option<Labels>) -> anyhow::Result<Split> {
     let Some(labels) = labels else {
         return Ok(Split {
             train,
