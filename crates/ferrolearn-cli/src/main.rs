@@ -33,12 +33,20 @@ enum Command {
     Train(commands::train::Args),
     /// Evaluate a trained run on its test set: accuracy, per-class figures, confusion matrix.
     Eval(commands::eval::Args),
-    /// Top classes of a trained network for picture files.
+    /// Predict with a saved run: top classes of a network for pictures, or a classic model's
+    /// predictions for a CSV.
     Predict(commands::predict::Args),
     /// Run a reference training workload and print its timings as JSON.
     Bench(commands::bench::Args),
     /// Check every differentiable op's gradient against finite differences.
     Gradcheck(commands::gradcheck::Args),
+    /// Fit a classic model (kNN, linear, logistic, SVM, ...) on a CSV or an image dataset,
+    /// report train/test figures and save it.
+    Fit(commands::fit::Args),
+    /// k-fold cross-validated score of a classic model.
+    Cv(commands::cv::Args),
+    /// Grid or random search over a classic model's hyperparameters, scored by cross-validation.
+    Search(commands::search::Args),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +67,9 @@ fn main() -> ExitCode {
         Command::Predict(args) => commands::predict::run(args),
         Command::Bench(args) => commands::bench::run(args),
         Command::Gradcheck(args) => commands::gradcheck::run(args),
+        Command::Fit(args) => commands::fit::run(args),
+        Command::Cv(args) => commands::cv::run(args),
+        Command::Search(args) => commands::search::run(args),
     });
     match result {
         Ok(Ok(code)) => code,

@@ -1,7 +1,14 @@
 //! One module per subcommand: each parses its flags into an `Args` and has a `run`.
 
 pub mod bench;
+pub mod classic_data;
+pub mod classic_model;
+pub mod classic_predict;
+pub mod classic_report;
+pub mod cv;
 pub mod eval;
+pub mod fit;
 pub mod gradcheck;
 pub mod predict;
+pub mod search;
 pub mod train;

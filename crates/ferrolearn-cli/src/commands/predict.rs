@@ -1,4 +1,5 @@
-//! `ferrolearn predict`: the top classes of a trained network for picture files.
+//! `ferrolearn predict`: the top classes of a trained network for picture files, or the
+//! predictions of a saved classic model for a CSV.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -6,10 +7,13 @@ use std::process::ExitCode;
 use anyhow::bail;
 use clap::ValueEnum;
 use ferrolearn::autograd::{no_grad, Var};
+use ferrolearn::classic::persist;
 use ferrolearn::data::{load_picture, Invert};
 use ferrolearn::nn::{Context, Module};
 use ferrolearn::train::load_run;
 use ferrolearn::Tensor;
+
+use super::classic_predict::predict_classic;
 
 /// When to invert a picture's brightness.
 #[derive(Clone, Copy, ValueEnum)]
@@ -25,12 +29,16 @@ pub enum InvertArg {
 /// Flags of `ferrolearn predict`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The run directory written by `ferrolearn train`.
+    /// The run directory written by `ferrolearn train` or `ferrolearn fit --out`.
     #[arg(long, value_name = "DIR")]
     run: PathBuf,
-    /// Pictures (PNG or JPEG), converted and resized to the model's input.
-    #[arg(required = true, value_name = "IMAGE")]
+    /// Pictures (PNG or JPEG) for a network, converted and resized to its input; or one CSV
+    /// for a classic model (its feature columns, in any order; a target column is scored).
+    #[arg(required = true, value_name = "IMAGE|CSV")]
     images: Vec<PathBuf>,
+    /// Classic models: write the predictions CSV here instead of to stdout.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
     /// How many classes to show per picture.
     #[arg(long, default_value_t = 3)]
     top: usize,
@@ -42,8 +50,18 @@ pub struct Args {
     json: bool,
 }
 
-/// Prints the top classes with their probabilities for every picture.
+/// Prints the top classes with their probabilities for every picture, or hands a classic
+/// model's directory to [`predict_classic`].
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if persist::is_saved_model(&args.run) {
+        let [csv] = &args.images[..] else {
+            bail!(
+                "a classic model predicts one CSV file, got {} inputs",
+                args.images.len()
+            );
+        };
+        return predict_classic(&args.run, csv, args.out.as_deref(), args.json);
+    }
     let mut run = load_run(&args.run)?;
     let shape: [usize; 3] = match run.config.input_shape[..] {
         [c, h, w] => [c, h, w],

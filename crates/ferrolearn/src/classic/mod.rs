@@ -52,6 +52,7 @@ pub mod logistic;
 pub mod multiclass_svm;
 pub mod penalty;
 pub mod perceptron;
+pub mod persist;
 pub mod preprocessing;
 pub mod selection;
 pub mod softmax;

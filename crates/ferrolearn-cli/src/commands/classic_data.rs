@@ -1,0 +1,258 @@
+//! Inputs of the classic commands: a CSV table (numeric columns, one of them the target) or
+//! an image dataset's flattened pixels scaled to `[0, 1]`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use ferrolearn::data::csv::{class_labels, read_csv};
+use ferrolearn::data::{self, Dataset, DatasetName};
+use ndarray::{concatenate, Array2, Axis};
+
+/// Where the rows come from: `--data` with `--target`, or `--dataset` (`--data-dir`, `--limit`).
+#[derive(clap::Args, Debug, Clone)]
+#[command(next_help_heading = "Data")]
+pub struct DataArgs {
+    /// CSV file with a header line; every column but the target must be numeric.
+    #[arg(
+        long,
+        value_name = "CSV",
+        required_unless_present = "dataset",
+        conflicts_with = "dataset"
+    )]
+    pub data: Option<PathBuf>,
+    /// Name of the target column in the CSV files.
+    #[arg(long, value_name = "COLUMN", default_value = "target")]
+    pub target: String,
+    /// Use an image dataset instead of a CSV: mnist, fashion-mnist or cifar-10 (pixels / 255
+    /// as features).
+    #[arg(long, value_name = "NAME", value_parser = parse_dataset)]
+    pub dataset: Option<DatasetName>,
+    /// Directory holding the image dataset (default: $FERROLEARN_DATA, then the bundled data/).
+    #[arg(long, value_name = "DIR", requires = "dataset")]
+    pub data_dir: Option<PathBuf>,
+    /// Take only the first N training images of --dataset.
+    #[arg(long, value_name = "N", requires = "dataset")]
+    pub limit: Option<usize>,
+}
+
+fn parse_dataset(s: &str) -> Result<DatasetName, String> {
+    s.parse().map_err(|e: ferrolearn::Error| e.to_string())
+}
+
+/// Feature rows with their target values and column names.
+#[derive(Debug, Clone)]
+pub struct Table {
+    /// Where the rows came from (a file path or a dataset name), for messages.
+    pub source: String,
+    /// The feature column names, in the order of `x`'s columns.
+    pub feature_names: Vec<String>,
+    /// One row per sample.
+    pub x: Array2<f64>,
+    /// The target value of each row.
+    pub y: Vec<f64>,
+}
+
+/// The rows of `--data` or `--dataset`, plus the official test rows of a dataset.
+#[derive(Debug)]
+pub struct Loaded {
+    /// Rows to fit (and cross-validate) on.
+    pub train: Table,
+    /// The dataset's own test split (none for a CSV).
+    pub test: Option<Table>,
+}
+
+impl DataArgs {
+    /// Reads the rows the flags name.
+    pub fn load(&self) -> anyhow::Result<Loaded> {
+        if let Some(name) = self.dataset {
+            return load_images(name, self.data_dir.as_deref(), self.limit);
+        }
+        let path = self
+            .data
+            .as_deref()
+            .context("give --data FILE.csv or --dataset NAME")?;
+        Ok(Loaded {
+            train: read_table(path, &self.target)?,
+            test: None,
+        })
+    }
+
+    /// A short name of the input for reports.
+    pub fn describe(&self) -> String {
+        match (&self.dataset, &self.data) {
+            (Some(name), _) => name.to_string(),
+            (None, Some(path)) => path.display().to_string(),
+            (None, None) => String::new(),
+        }
+    }
+}
+
+/// A CSV file whose column `target` is the target.
+pub fn read_table(path: &Path, target: &str) -> anyhow::Result<Table> {
+    let t = read_csv(path, target)?;
+    Ok(Table {
+        source: path.display().to_string(),
+        feature_names: t.feature_names,
+        x: t.features,
+        y: t.target,
+    })
+}
+
+/// The features of a CSV file, in the order of `feature_names`, with the target column's
+/// values when the file has one. Extra and missing columns are errors naming them.
+pub fn read_features(
+    path: &Path,
+    feature_names: &[String],
+    target: &str,
+) -> anyhow::Result<(Array2<f64>, Option<Vec<f64>>)> {
+    let header = csv_header(path)?;
+    if header.iter().any(|h| h == target) {
+        let table = read_table(path, target)?;
+        let x = align(&table, feature_names)?;
+        return Ok((x, Some(table.y)));
+    }
+    // No target column: read the first column as the "target" and put it back in front.
+    let first = header.first().context("empty header")?;
+    let t = read_csv(path, first)?;
+    let column = ndarray::Array1::from(t.target).insert_axis(Axis(1));
+    let table = Table {
+        source: path.display().to_string(),
+        feature_names: header.clone(),
+        x: concatenate(Axis(1), &[column.view(), t.features.view()])?,
+        y: Vec::new(),
+    };
+    Ok((align(&table, feature_names)?, None))
+}
+
+/// The header names of a CSV file.
+fn csv_header(path: &Path) -> anyhow::Result<Vec<String>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let header = reader
+        .headers()
+        .map_err(|e| anyhow::anyhow!("{}: cannot read the header: {e}", path.display()))?;
+    Ok(header.iter().map(str::to_string).collect())
+}
+
+/// The columns of `table` reordered to `expected`; errors naming missing and extra columns
+/// and both feature counts.
+pub fn align(table: &Table, expected: &[String]) -> anyhow::Result<Array2<f64>> {
+    let missing: Vec<&str> = expected
+        .iter()
+        .filter(|n| !table.feature_names.contains(n))
+        .map(String::as_str)
+        .collect();
+    let extra: Vec<&str> = table
+        .feature_names
+        .iter()
+        .filter(|n| !expected.contains(n))
+        .map(String::as_str)
+        .collect();
+    if !missing.is_empty() || !extra.is_empty() {
+        let mut problems = Vec::new();
+        if !missing.is_empty() {
+            problems.push(format!("missing column(s) {}", quote_list(&missing)));
+        }
+        if !extra.is_empty() {
+            problems.push(format!("unexpected column(s) {}", quote_list(&extra)));
+        }
+        bail!(
+            "{}: the model was fitted with {} features but the file has {} feature columns: {}",
+            table.source,
+            expected.len(),
+            table.feature_names.len(),
+            problems.join("; ")
+        );
+    }
+    let order: Vec<usize> = expected
+        .iter()
+        .filter_map(|n| table.feature_names.iter().position(|f| f == n))
+        .collect();
+    Ok(table.x.select(Axis(1), &order))
+}
+
+/// `a`, `b` and up to ten names, then a count of the rest.
+fn quote_list(names: &[&str]) -> String {
+    let mut out: Vec<String> = names.iter().take(10).map(|n| format!("`{n}`")).collect();
+    if names.len() > 10 {
+        out.push(format!("and {} more", names.len() - 10));
+    }
+    out.join(", ")
+}
+
+/// Class labels of a target: the distinct values sorted, and each row's index among them.
+#[derive(Debug, Clone)]
+pub struct Labels {
+    /// The label of each row.
+    pub labels: Vec<usize>,
+    /// Label `i` stands for target value `classes[i]`.
+    pub classes: Vec<i64>,
+}
+
+/// Encodes a classification target (integers, at least two distinct values).
+pub fn encode_classes(table: &Table) -> anyhow::Result<Labels> {
+    let l = class_labels(&table.y).with_context(|| format!("{}: target", table.source))?;
+    Ok(Labels {
+        labels: l.labels,
+        classes: l.classes,
+    })
+}
+
+/// Labels of `y` under the classes of the training rows; errors on a value never seen.
+pub fn labels_in(y: &[f64], classes: &[i64], source: &str) -> anyhow::Result<Vec<usize>> {
+    y.iter()
+        .enumerate()
+        .map(|(row, &v)| {
+            let found = (v.fract() == 0.0)
+                .then(|| classes.binary_search(&(v as i64)).ok())
+                .flatten();
+            found.with_context(|| {
+                format!(
+                    "{source}: data row {}: class {v} does not occur in the training rows \
+                     (classes: {})",
+                    row + 1,
+                    classes
+                        .iter()
+                        .map(i64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
+        })
+        .collect()
+}
+
+/// Train and test rows of an image dataset, pixels / 255, the first `limit` training images.
+fn load_images(
+    name: DatasetName,
+    dir: Option<&Path>,
+    limit: Option<usize>,
+) -> anyhow::Result<Loaded> {
+    let sets = data::load(name, dir)?;
+    let n_train = limit.map_or(sets.train.len(), |n| n.min(sets.train.len()));
+    if n_train == 0 {
+        bail!("--limit 0 leaves no training images");
+    }
+    Ok(Loaded {
+        train: image_table(&sets.train, n_train, name)?,
+        test: Some(image_table(&sets.test, sets.test.len(), name)?),
+    })
+}
+
+/// The first `n` images of `set` as rows of `item_len` features in `[0, 1]`.
+fn image_table(set: &Dataset, n: usize, name: DatasetName) -> anyhow::Result<Table> {
+    let d = set.item_len();
+    let pixels = &set.images()[..n * d];
+    let x = Array2::from_shape_vec(
+        (n, d),
+        pixels.iter().map(|&p| f64::from(p) / 255.0).collect(),
+    )?;
+    Ok(Table {
+        source: name.to_string(),
+        feature_names: (0..d).map(|i| format!("pixel_{i}")).collect(),
+        x,
+        y: set.labels()[..n].iter().map(|&l| f64::from(l)).collect(),
+    })
+}

@@ -1,0 +1,614 @@
+//! The classic models the CLI knows, their hyperparameter flags, and the pipeline (scaler +
+//! model) that `fit`, `cv`, `search` and `predict` share.
+
+use clap::ValueEnum;
+use ferrolearn::classic::knn::{FittedKnnClassifier, KnnClassifier, Metric};
+use ferrolearn::classic::linear::{
+    FittedGdRegressor, FittedPolynomialRegression, GdRegressor, GdSchedule, LinearModel,
+    LinearRegression, PolynomialRegression, Ridge,
+};
+use ferrolearn::classic::linear_solver::Solver;
+use ferrolearn::classic::logistic::{LogisticModel, LogisticRegression};
+use ferrolearn::classic::multiclass_svm::{MulticlassSvm, MulticlassSvmModel};
+use ferrolearn::classic::penalty::Penalty;
+use ferrolearn::classic::perceptron::{Perceptron, PerceptronModel};
+use ferrolearn::classic::preprocessing::{
+    FittedMinMaxScaler, FittedStandardScaler, MinMaxScaler, StandardScaler,
+};
+use ferrolearn::classic::selection::{ParamSet, ParamValue};
+use ferrolearn::classic::softmax::{SoftmaxModel, SoftmaxRegression};
+use ferrolearn::classic::svm::{LinearSvm, LinearSvmModel};
+use ferrolearn::classic::{Classifier, FitClassifier, FitRegressor, Regressor};
+use ferrolearn::{Error, Result};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, CowArray, Ix2};
+use serde::{Deserialize, Serialize};
+
+/// The learners `--model` selects.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModelKind {
+    /// k-nearest neighbours classifier (--k, --metric).
+    Knn,
+    /// Ordinary least squares regression (--solver exact|gd).
+    Linear,
+    /// Ridge regression, intercept not penalised (--alpha, --solver exact|gd).
+    Ridge,
+    /// Least squares on polynomial features (--degree, --alpha).
+    Poly,
+    /// Logistic regression; multinomial (as softmax) for more than two classes, as
+    /// scikit-learn's LogisticRegression (--c, --penalty, --l1-ratio, --solver).
+    Logistic,
+    /// Softmax (multinomial logistic) regression (--c, --penalty, --l1-ratio, --solver).
+    Softmax,
+    /// Soft-margin linear SVM, one-vs-rest, as LinearSVC (--c, --max-iter).
+    Svm,
+    /// Multiclass SVM loss (CS231n) by mini-batch gradient descent (--alpha, --lr, --epochs,
+    /// --batch-size).
+    Multisvm,
+    /// Perceptron, one-vs-rest for several classes (--lr, --epochs).
+    Perceptron,
+}
+
+impl ModelKind {
+    /// Whether the model predicts classes (else real values).
+    pub fn is_classifier(self) -> bool {
+        !matches!(self, ModelKind::Linear | ModelKind::Ridge | ModelKind::Poly)
+    }
+
+    /// The command-line name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelKind::Knn => "knn",
+            ModelKind::Linear => "linear",
+            ModelKind::Ridge => "ridge",
+            ModelKind::Poly => "poly",
+            ModelKind::Logistic => "logistic",
+            ModelKind::Softmax => "softmax",
+            ModelKind::Svm => "svm",
+            ModelKind::Multisvm => "multisvm",
+            ModelKind::Perceptron => "perceptron",
+        }
+    }
+
+    /// The score that `cv` and `search` report: accuracy or R^2.
+    pub fn score_name(self) -> &'static str {
+        if self.is_classifier() {
+            "accuracy"
+        } else {
+            "r2"
+        }
+    }
+}
+
+/// kNN distance.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DistanceArg {
+    /// Euclidean distance.
+    L2,
+    /// Manhattan distance.
+    L1,
+}
+
+/// Weight penalty of logistic and softmax regression.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PenaltyArg {
+    /// No penalty.
+    None,
+    /// 0.5 ||w||^2.
+    L2,
+    /// ||w||_1 (sparse weights; needs --solver fista or gd).
+    L1,
+    /// l1_ratio ||w||_1 + 0.5 (1 - l1_ratio) ||w||^2 (needs --solver fista or gd).
+    Elasticnet,
+}
+
+/// How a model is optimised.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SolverArg {
+    /// Closed form through QR / Cholesky (linear, ridge).
+    Exact,
+    /// Quasi-Newton L-BFGS (logistic, softmax; smooth penalties).
+    Lbfgs,
+    /// Accelerated proximal gradient (logistic, softmax; every penalty).
+    Fista,
+    /// (Mini-batch) gradient descent with --lr, --epochs, --batch-size (linear, ridge,
+    /// logistic, softmax).
+    Gd,
+}
+
+/// Feature scaling, fitted on the training rows only and saved with the model.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScaleArg {
+    /// standard for the iteratively trained models (logistic, softmax, svm, multisvm,
+    /// perceptron, --solver gd), none for knn and the closed-form regressions (as
+    /// scikit-learn, which never scales unasked).
+    Auto,
+    /// Zero mean, unit variance per column.
+    Standard,
+    /// Each column mapped to [0, 1].
+    Minmax,
+    /// The features as given.
+    None,
+}
+
+/// Hyperparameter flags shared by `fit`, `cv` and `search` (each names the models it
+/// concerns; the others ignore it).
+#[derive(clap::Args, Debug, Clone, Serialize, Deserialize)]
+#[command(next_help_heading = "Hyperparameters")]
+pub struct Hyper {
+    /// knn: number of voting neighbours.
+    #[arg(long, default_value_t = 5)]
+    pub k: usize,
+    /// knn: distance.
+    #[arg(long, value_enum, default_value_t = DistanceArg::L2)]
+    pub metric: DistanceArg,
+    /// ridge, poly: L2 penalty strength (default 1 for ridge, 0 for poly); multisvm:
+    /// regularisation strength reg (default 1e-3).
+    #[arg(long, allow_hyphen_values = true)]
+    pub alpha: Option<f64>,
+    /// poly: highest degree of the polynomial features.
+    #[arg(long, default_value_t = 2)]
+    pub degree: usize,
+    /// logistic, softmax, svm: inverse regularisation strength C.
+    #[arg(long, default_value_t = 1.0, allow_hyphen_values = true)]
+    pub c: f64,
+    /// logistic, softmax: penalty on the weights.
+    #[arg(long, value_enum, default_value_t = PenaltyArg::L2)]
+    pub penalty: PenaltyArg,
+    /// logistic, softmax: share of L1 in the elastic-net penalty, in [0, 1].
+    #[arg(long, default_value_t = 0.5, allow_hyphen_values = true)]
+    pub l1_ratio: f64,
+    /// linear, ridge: exact (default) or gd; logistic, softmax: lbfgs (default for none/l2),
+    /// fista (default for l1/elasticnet) or gd.
+    #[arg(long, value_enum)]
+    pub solver: Option<SolverArg>,
+    /// Step size of gradient descent (solver gd, perceptron, multisvm); default 0.01 for
+    /// linear/ridge, 0.1 for logistic/softmax/multisvm, 1 for perceptron.
+    #[arg(long, allow_hyphen_values = true)]
+    pub lr: Option<f64>,
+    /// Passes over the training rows (solver gd, perceptron, multisvm).
+    #[arg(long, default_value_t = 100)]
+    pub epochs: usize,
+    /// Rows per gradient step (solver gd, multisvm); 0 means all rows (batch gradient
+    /// descent). Default 32 for linear/ridge, 200 for multisvm, all rows for logistic/softmax.
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Most iterations of lbfgs / fista (default 100) or passes of svm (default 1000).
+    #[arg(long)]
+    pub max_iter: Option<usize>,
+    /// Feature scaling, fitted on the training rows only and saved with the model.
+    #[arg(long, value_enum, default_value_t = ScaleArg::Auto)]
+    pub scale: ScaleArg,
+    /// Seed of every random choice (split, fold shuffle, gradient-descent order).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+/// The names `search` accepts in `--grid` and `--range`.
+pub const PARAM_NAMES: &str = "k, metric, alpha, degree, c, penalty, l1_ratio, solver, lr, \
+                               epochs, batch_size, max_iter, scale";
+
+impl Hyper {
+    /// A copy with the named parameters of a search candidate set.
+    pub fn with_params(&self, params: &ParamSet) -> Result<Hyper> {
+        let mut h = self.clone();
+        for (name, value) in &params.0 {
+            h.set(name, value)?;
+        }
+        Ok(h)
+    }
+
+    /// Sets one parameter by name (`l1_ratio` or `l1-ratio`).
+    fn set(&mut self, name: &str, value: &ParamValue) -> Result<()> {
+        let set = ParamSet(vec![(name.to_string(), value.clone())]);
+        match name.replace('-', "_").as_str() {
+            "k" => self.k = set.get_usize(name)?,
+            "metric" => self.metric = choice(name, value)?,
+            "alpha" => self.alpha = Some(set.get_f64(name)?),
+            "degree" => self.degree = set.get_usize(name)?,
+            "c" | "C" => self.c = set.get_f64(name)?,
+            "penalty" => self.penalty = choice(name, value)?,
+            "l1_ratio" => self.l1_ratio = set.get_f64(name)?,
+            "solver" => self.solver = Some(choice(name, value)?),
+            "lr" => self.lr = Some(set.get_f64(name)?),
+            "epochs" => self.epochs = set.get_usize(name)?,
+            "batch_size" => self.batch_size = Some(set.get_usize(name)?),
+            "max_iter" => self.max_iter = Some(set.get_usize(name)?),
+            "scale" => self.scale = choice(name, value)?,
+            _ => {
+                return Err(Error::InvalidParameter(format!(
+                    "unknown hyperparameter `{name}`; known: {PARAM_NAMES}"
+                )))
+            }
+        }
+        Ok(())
+    }
+
+    fn lr_or(&self, default: f64) -> f64 {
+        self.lr.unwrap_or(default)
+    }
+
+    /// `Some(n)` rows per step, `None` for full batch (`--batch-size 0`).
+    fn batch_or(&self, default: Option<usize>) -> Option<usize> {
+        match self.batch_size {
+            Some(0) => None,
+            Some(n) => Some(n),
+            None => default,
+        }
+    }
+
+    fn penalty(&self) -> Penalty {
+        match self.penalty {
+            PenaltyArg::None => Penalty::None,
+            PenaltyArg::L2 => Penalty::L2,
+            PenaltyArg::L1 => Penalty::L1,
+            PenaltyArg::Elasticnet => Penalty::ElasticNet {
+                l1_ratio: self.l1_ratio,
+            },
+        }
+    }
+
+    /// The solver of logistic / softmax regression.
+    fn linear_solver(&self, kind: ModelKind) -> Result<Solver> {
+        let smooth = matches!(self.penalty, PenaltyArg::None | PenaltyArg::L2);
+        let default = if smooth {
+            SolverArg::Lbfgs
+        } else {
+            SolverArg::Fista
+        };
+        let max_iter = self.max_iter.unwrap_or(100);
+        if self.solver == Some(SolverArg::Lbfgs) && !smooth {
+            return Err(Error::InvalidParameter(
+                "--solver lbfgs needs --penalty none or l2; use --solver fista or gd".into(),
+            ));
+        }
+        Ok(match self.solver.unwrap_or(default) {
+            SolverArg::Lbfgs => Solver::Lbfgs {
+                max_iter,
+                tol: 1e-4,
+            },
+            SolverArg::Fista => Solver::Fista {
+                max_iter,
+                tol: 1e-4,
+            },
+            SolverArg::Gd => Solver::GradientDescent {
+                learning_rate: self.lr_or(0.1),
+                epochs: self.epochs,
+                batch_size: self.batch_or(None),
+                seed: self.seed,
+            },
+            SolverArg::Exact => return Err(solver_error(SolverArg::Exact, kind)),
+        })
+    }
+}
+
+/// A text value of a search parameter as one of an enum's command-line names.
+fn choice<T: ValueEnum>(name: &str, value: &ParamValue) -> Result<T> {
+    let text = value.to_string();
+    T::from_str(&text, true).map_err(|_| {
+        let names: Vec<String> = T::value_variants()
+            .iter()
+            .filter_map(|v| v.to_possible_value().map(|p| p.get_name().to_string()))
+            .collect();
+        Error::InvalidParameter(format!(
+            "`{name}` cannot be `{text}`; expected one of {}",
+            names.join(", ")
+        ))
+    })
+}
+
+fn solver_error(solver: SolverArg, kind: ModelKind) -> Error {
+    let name = solver
+        .to_possible_value()
+        .map_or(String::new(), |p| p.get_name().to_string());
+    Error::InvalidParameter(format!(
+        "--solver {name} does not apply to --model {}",
+        kind.name()
+    ))
+}
+
+/// A fitted feature scaler.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum FittedScaler {
+    /// The features as given.
+    None,
+    /// Standardisation.
+    Standard(FittedStandardScaler),
+    /// Min-max scaling to [0, 1].
+    MinMax(FittedMinMaxScaler),
+}
+
+impl FittedScaler {
+    /// Fits the scaling `scale` (`Auto` has been resolved by the pipeline; it means none here).
+    fn fit(scale: ScaleArg, x: ArrayView2<f64>) -> Result<FittedScaler> {
+        Ok(match scale {
+            ScaleArg::None | ScaleArg::Auto => FittedScaler::None,
+            ScaleArg::Standard => FittedScaler::Standard(StandardScaler::default().fit(x)?),
+            ScaleArg::Minmax => FittedScaler::MinMax(MinMaxScaler::default().fit(x)?),
+        })
+    }
+
+    fn transform<'a>(&self, x: ArrayView2<'a, f64>) -> Result<CowArray<'a, f64, Ix2>> {
+        Ok(match self {
+            FittedScaler::None => CowArray::from(x),
+            FittedScaler::Standard(s) => CowArray::from(s.transform(x)?),
+            FittedScaler::MinMax(s) => CowArray::from(s.transform(x)?),
+        })
+    }
+}
+
+/// A fitted model of any kind.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", content = "fitted", rename_all = "snake_case")]
+pub enum FittedModel {
+    /// kNN classifier.
+    Knn(FittedKnnClassifier),
+    /// Binary logistic regression.
+    Logistic(LogisticModel),
+    /// Softmax regression (also multiclass `logistic`).
+    Softmax(SoftmaxModel),
+    /// Linear SVM.
+    Svm(LinearSvmModel),
+    /// Multiclass SVM.
+    Multisvm(MulticlassSvmModel),
+    /// Perceptron.
+    Perceptron(PerceptronModel),
+    /// Least squares or ridge, closed form.
+    Linear(LinearModel),
+    /// Least squares or ridge by gradient descent.
+    LinearGd(FittedGdRegressor),
+    /// Polynomial regression.
+    Poly(FittedPolynomialRegression),
+}
+
+/// A scaler and the model fitted on the scaled rows: the unit that is saved and predicts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FittedPipeline {
+    /// Applied to every input first.
+    pub scaler: FittedScaler,
+    /// The fitted model.
+    pub model: FittedModel,
+}
+
+/// The learner `fit`, `cv` and `search` run: scaling, then the model of `kind`.
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    /// Which model.
+    pub kind: ModelKind,
+    /// Its hyperparameters.
+    pub hyper: Hyper,
+}
+
+impl Pipeline {
+    /// Scales `x` and fits a classifier.
+    fn fit_classifier(&self, x: ArrayView2<f64>, y: ArrayView1<usize>) -> Result<FittedModel> {
+        let h = &self.hyper;
+        let n_classes = y.iter().max().map_or(0, |m| m + 1);
+        Ok(match self.kind {
+            ModelKind::Knn => FittedModel::Knn(
+                KnnClassifier {
+                    k: h.k,
+                    metric: match h.metric {
+                        DistanceArg::L2 => Metric::Euclidean,
+                        DistanceArg::L1 => Metric::Manhattan,
+                    },
+                }
+                .fit(x, y)?,
+            ),
+            ModelKind::Logistic if n_classes <= 2 => FittedModel::Logistic(
+                LogisticRegression {
+                    c: h.c,
+                    penalty: h.penalty(),
+                    solver: h.linear_solver(self.kind)?,
+                    fit_intercept: true,
+                }
+                .fit(x, y)?,
+            ),
+            ModelKind::Logistic | ModelKind::Softmax => FittedModel::Softmax(
+                SoftmaxRegression {
+                    c: h.c,
+                    penalty: h.penalty(),
+                    solver: h.linear_solver(self.kind)?,
+                    fit_intercept: true,
+                }
+                .fit(x, y)?,
+            ),
+            ModelKind::Svm => FittedModel::Svm(
+                LinearSvm {
+                    c: h.c,
+                    max_iter: h.max_iter.unwrap_or(1000),
+                    seed: h.seed,
+                    ..LinearSvm::default()
+                }
+                .fit(x, y)?,
+            ),
+            ModelKind::Multisvm => FittedModel::Multisvm(
+                MulticlassSvm {
+                    reg: h.alpha.unwrap_or(1e-3),
+                    learning_rate: h.lr_or(0.1),
+                    epochs: h.epochs,
+                    batch_size: h.batch_or(Some(200)),
+                    seed: h.seed,
+                    ..MulticlassSvm::default()
+                }
+                .fit(x, y)?,
+            ),
+            ModelKind::Perceptron => FittedModel::Perceptron(
+                Perceptron {
+                    learning_rate: h.lr_or(1.0),
+                    epochs: h.epochs,
+                    seed: h.seed,
+                    ..Perceptron::default()
+                }
+                .fit(x, y)?,
+            ),
+            ModelKind::Linear | ModelKind::Ridge | ModelKind::Poly => {
+                return Err(Error::InvalidParameter(format!(
+                    "--model {} is a regressor, not a classifier",
+                    self.kind.name()
+                )))
+            }
+        })
+    }
+
+    /// Scales `x` and fits a regressor.
+    fn fit_regressor(&self, x: ArrayView2<f64>, y: ArrayView1<f64>) -> Result<FittedModel> {
+        let h = &self.hyper;
+        let alpha = match self.kind {
+            ModelKind::Ridge => h.alpha.unwrap_or(1.0),
+            _ => h.alpha.unwrap_or(0.0),
+        };
+        Ok(match (self.kind, h.solver) {
+            (ModelKind::Linear, None | Some(SolverArg::Exact)) => {
+                FittedModel::Linear(LinearRegression::default().fit(x, y)?)
+            }
+            (ModelKind::Ridge, None | Some(SolverArg::Exact)) => FittedModel::Linear(
+                Ridge {
+                    alpha,
+                    fit_intercept: true,
+                }
+                .fit(x, y)?,
+            ),
+            (ModelKind::Linear | ModelKind::Ridge, Some(SolverArg::Gd)) => {
+                let schedule = match h.batch_or(Some(32)) {
+                    Some(batch_size) => GdSchedule::MiniBatch { batch_size },
+                    None => GdSchedule::Batch,
+                };
+                FittedModel::LinearGd(
+                    GdRegressor {
+                        schedule,
+                        learning_rate: h.lr_or(0.01),
+                        epochs: h.epochs,
+                        // The GD cost is ridge's divided by n: alpha = n * weight_decay.
+                        weight_decay: alpha / x.nrows().max(1) as f64,
+                        fit_intercept: true,
+                        seed: h.seed,
+                    }
+                    .fit(x, y)?,
+                )
+            }
+            (ModelKind::Poly, None | Some(SolverArg::Exact)) => FittedModel::Poly(
+                PolynomialRegression {
+                    degree: h.degree,
+                    alpha,
+                }
+                .fit(x, y)?,
+            ),
+            (ModelKind::Linear | ModelKind::Ridge | ModelKind::Poly, Some(s)) => {
+                return Err(solver_error(s, self.kind))
+            }
+            (kind, _) => {
+                return Err(Error::InvalidParameter(format!(
+                    "--model {} is a classifier, not a regressor",
+                    kind.name()
+                )))
+            }
+        })
+    }
+}
+
+impl Pipeline {
+    /// The scaling `--scale auto` stands for with this model and solver.
+    fn scale(&self) -> ScaleArg {
+        let iterative = match self.kind {
+            ModelKind::Knn | ModelKind::Poly => false,
+            ModelKind::Linear | ModelKind::Ridge => self.hyper.solver == Some(SolverArg::Gd),
+            _ => true,
+        };
+        match self.hyper.scale {
+            ScaleArg::Auto if iterative => ScaleArg::Standard,
+            ScaleArg::Auto => ScaleArg::None,
+            chosen => chosen,
+        }
+    }
+}
+
+impl FitClassifier for Pipeline {
+    type Fitted = FittedPipeline;
+
+    fn fit(&self, x: ArrayView2<f64>, y: ArrayView1<usize>) -> Result<FittedPipeline> {
+        let scaler = FittedScaler::fit(self.scale(), x)?;
+        let xs = scaler.transform(x)?;
+        let model = self.fit_classifier(xs.view(), y)?;
+        Ok(FittedPipeline { scaler, model })
+    }
+}
+
+impl FitRegressor for Pipeline {
+    type Fitted = FittedPipeline;
+
+    fn fit(&self, x: ArrayView2<f64>, y: ArrayView1<f64>) -> Result<FittedPipeline> {
+        let scaler = FittedScaler::fit(self.scale(), x)?;
+        let xs = scaler.transform(x)?;
+        let model = self.fit_regressor(xs.view(), y)?;
+        Ok(FittedPipeline { scaler, model })
+    }
+}
+
+impl FittedPipeline {
+    /// Class probabilities `[N, n_classes]` for the models that define them (logistic,
+    /// softmax), else `None`.
+    pub fn predict_proba(&self, x: ArrayView2<f64>) -> Result<Option<Array2<f64>>> {
+        let xs = self.scaler.transform(x)?;
+        Ok(match &self.model {
+            FittedModel::Logistic(m) => Some(m.predict_proba(xs.view())?),
+            FittedModel::Softmax(m) => Some(m.predict_proba(xs.view())?),
+            _ => None,
+        })
+    }
+
+    fn as_classifier(&self) -> Option<&dyn Classifier> {
+        Some(match &self.model {
+            FittedModel::Knn(m) => m,
+            FittedModel::Logistic(m) => m,
+            FittedModel::Softmax(m) => m,
+            FittedModel::Svm(m) => m,
+            FittedModel::Multisvm(m) => m,
+            FittedModel::Perceptron(m) => m,
+            FittedModel::Linear(_) | FittedModel::LinearGd(_) | FittedModel::Poly(_) => {
+                return None
+            }
+        })
+    }
+
+    fn as_regressor(&self) -> Option<&dyn Regressor> {
+        Some(match &self.model {
+            FittedModel::Linear(m) => m,
+            FittedModel::LinearGd(m) => m,
+            FittedModel::Poly(m) => m,
+            _ => return None,
+        })
+    }
+
+    fn not_a(&self, what: &str) -> Error {
+        Error::InvalidParameter(format!("the fitted model is not a {what}"))
+    }
+}
+
+impl Classifier for FittedPipeline {
+    fn n_features(&self) -> usize {
+        self.as_classifier().map_or(0, |m| m.n_features())
+    }
+
+    fn predict(&self, x: ArrayView2<f64>) -> Result<Array1<usize>> {
+        let m = self
+            .as_classifier()
+            .ok_or_else(|| self.not_a("classifier"))?;
+        m.predict(self.scaler.transform(x)?.view())
+    }
+}
+
+impl Regressor for FittedPipeline {
+    fn n_features(&self) -> usize {
+        self.as_regressor().map_or(0, |m| m.n_features())
+    }
+
+    fn predict(&self, x: ArrayView2<f64>) -> Result<Array1<f64>> {
+        let m = self.as_regressor().ok_or_else(|| self.not_a("regressor"))?;
+        m.predict(self.scaler.transform(x)?.view())
+    }
+}

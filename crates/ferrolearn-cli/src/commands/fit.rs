@@ -1,0 +1,237 @@
+//! `ferrolearn fit`: fits a classic model on a CSV or an image dataset, reports train and test
+//! figures, and saves the model (scaler included) to a directory.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use ferrolearn::classic::selection::train_test_split;
+use ferrolearn::classic::{persist, Classifier, FitClassifier, FitRegressor, Regressor};
+use ndarray::{ArrayView1, Axis};
+use serde::{Deserialize, Serialize};
+
+use super::classic_data::{align, encode_classes, labels_in, read_table, DataArgs, Labels, Table};
+use super::classic_model::{FittedPipeline, Hyper, ModelKind, Pipeline};
+use super::classic_report::Metrics;
+
+/// Flags of `ferrolearn fit`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The model to fit.
+    #[arg(long, value_enum)]
+    pub model: ModelKind,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// CSV of test rows with the same columns as --data, instead of splitting --data.
+    #[arg(long, value_name = "CSV", conflicts_with = "dataset")]
+    pub test: Option<PathBuf>,
+    /// Share of the --data rows held out for testing (stratified for classifiers); 0 trains
+    /// on every row. Not used with --test or --dataset (which has its own test split).
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.2)]
+    pub test_fraction: f64,
+    #[command(flatten)]
+    pub hyper: Hyper,
+    /// Directory to save the fitted model in (classic.json + classic.safetensors); without it
+    /// nothing is saved.
+    #[arg(long, value_name = "DIR", help_heading = "Output")]
+    pub out: Option<PathBuf>,
+    /// Print one JSON object with the final figures instead of the text report.
+    #[arg(long, help_heading = "Output")]
+    pub json: bool,
+}
+
+/// Everything a saved classic model directory holds besides the arrays' layout.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SavedModel {
+    /// Which model.
+    pub model: ModelKind,
+    /// The hyperparameters it was fitted with.
+    pub hyperparameters: Hyper,
+    /// The feature columns, in the order the model expects them.
+    pub feature_names: Vec<String>,
+    /// The target column's name.
+    pub target: String,
+    /// For classifiers, the target value of each label.
+    pub classes: Option<Vec<i64>>,
+    /// Figures on the training rows.
+    pub train: Metrics,
+    /// Figures on the test rows, when there were any.
+    pub test: Option<Metrics>,
+    /// The scaler and the fitted model.
+    pub pipeline: FittedPipeline,
+}
+
+/// Training and test rows with targets ready for the model: labels or real values.
+struct Split {
+    train: Table,
+    test: Option<Table>,
+    /// Class values of labels `0..`, for classifiers.
+    classes: Option<Vec<i64>>,
+    train_labels: Vec<usize>,
+    test_labels: Vec<usize>,
+}
+
+/// Fits, reports and saves.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let loaded = args.data.load()?;
+    let split = split(&args, loaded.train, loaded.test)?;
+    let pipeline = Pipeline {
+        kind: args.model,
+        hyper: args.hyper.clone(),
+    };
+    let start = Instant::now();
+    let (fitted, seconds, train_metrics, test_metrics) = if args.model.is_classifier() {
+        let classes = split.classes.as_deref().unwrap_or_default();
+        let fitted = FitClassifier::fit(
+            &pipeline,
+            split.train.x.view(),
+            ArrayView1::from(&split.train_labels),
+        )?;
+        let seconds = start.elapsed().as_secs_f64();
+        let score = |t: &Table, labels: &[usize]| -> anyhow::Result<Metrics> {
+            let pred = Classifier::predict(&fitted, t.x.view())?;
+            Ok(Metrics::classification(
+                labels,
+                &pred.to_vec(),
+                classes.len(),
+            )?)
+        };
+        let train = score(&split.train, &split.train_labels)?;
+        let test = match &split.test {
+            Some(t) => Some(score(t, &split.test_labels)?),
+            None => None,
+        };
+        (fitted, seconds, train, test)
+    } else {
+        let fitted = FitRegressor::fit(
+            &pipeline,
+            split.train.x.view(),
+            ArrayView1::from(&split.train.y),
+        )?;
+        let seconds = start.elapsed().as_secs_f64();
+        let score = |t: &Table| -> anyhow::Result<Metrics> {
+            let pred = Regressor::predict(&fitted, t.x.view())?;
+            Ok(Metrics::regression(&t.y, &pred.to_vec())?)
+        };
+        let train = score(&split.train)?;
+        let test = split.test.as_ref().map(score).transpose()?;
+        (fitted, seconds, train, test)
+    };
+    let saved = SavedModel {
+        model: args.model,
+        hyperparameters: args.hyper.clone(),
+        feature_names: split.train.feature_names.clone(),
+        target: args.data.target.clone(),
+        classes: split.classes.clone(),
+        train: train_metrics,
+        test: test_metrics,
+        pipeline: fitted,
+    };
+    if let Some(dir) = &args.out {
+        persist::save(dir, &saved)
+            .with_context(|| format!("saving the model to {}", dir.display()))?;
+    }
+    report(&args, &split, &saved, seconds);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Splits off (or reads) the test rows and encodes class labels.
+fn split(args: &Args, train: Table, dataset_test: Option<Table>) -> anyhow::Result<Split> {
+    let classes = if args.model.is_classifier() {
+        Some(encode_classes(&train)?)
+    } else {
+        None
+    };
+    let test = match (&args.test, dataset_test) {
+        (Some(path), _) => {
+            let t = read_table(path, &args.data.target)?;
+            let x = align(&t, &train.feature_names)?;
+            Some(Table { x, ..t })
+        }
+        (None, Some(t)) => Some(t),
+        (None, None) if args.test_fraction == 0.0 => None,
+        (None, None) => {
+            let stratify = classes.as_ref().map(|c| c.labels.as_slice());
+            let fold = train_test_split(
+                train.x.nrows(),
+                args.test_fraction,
+                args.hyper.seed,
+                stratify,
+            )
+            .context("--test-fraction")?;
+            let part = |rows: &[usize]| Table {
+                source: train.source.clone(),
+                feature_names: train.feature_names.clone(),
+                x: train.x.select(Axis(0), rows),
+                y: rows.iter().map(|&i| train.y[i]).collect(),
+            };
+            let (tr, te) = (part(&fold.train), part(&fold.test));
+            return finish(tr, Some(te), classes);
+        }
+    };
+    finish(train, test, classes)
+}
+
+/// Labels of both parts under the classes of the whole `--data` set.
+fn finish(train: Table, test: Option<Table>, labels: Option<Labels>) -> anyhow::Result<Split> {
+    let Some(labels) = labels else {
+        return Ok(Split {
+            train,
+            test,
+            classes: None,
+            train_labels: Vec::new(),
+            test_labels: Vec::new(),
+        });
+    };
+    let train_labels = labels_in(&train.y, &labels.classes, &train.source)?;
+    let test_labels = match &test {
+        Some(t) => labels_in(&t.y, &labels.classes, &t.source)?,
+        None => Vec::new(),
+    };
+    Ok(Split {
+        train,
+        test,
+        classes: Some(labels.classes),
+        train_labels,
+        test_labels,
+    })
+}
+
+/// Prints the text report or the JSON object.
+fn report(args: &Args, split: &Split, saved: &SavedModel, seconds: f64) {
+    let n_test = split.test.as_ref().map_or(0, |t| t.x.nrows());
+    if args.json {
+        let out = serde_json::json!({
+            "command": "fit",
+            "model": args.model.name(),
+            "data": args.data.describe(),
+            "n_train": split.train.x.nrows(),
+            "n_test": n_test,
+            "n_features": split.train.x.ncols(),
+            "classes": saved.classes,
+            "train": saved.train,
+            "test": saved.test,
+            "fit_seconds": seconds,
+            "out": args.out.as_deref().map(Path::display).map(|d| d.to_string()),
+        });
+        println!("{out}");
+        return;
+    }
+    println!(
+        "{} on {}: {} training rows, {} test rows, {} features, fitted in {seconds:.2} s",
+        args.model.name(),
+        args.data.describe(),
+        split.train.x.nrows(),
+        n_test,
+        split.train.x.ncols()
+    );
+    let classes = saved.classes.as_deref().unwrap_or_default();
+    saved.train.print("train", classes);
+    if let Some(test) = &saved.test {
+        test.print("test", classes);
+    }
+    if let Some(dir) = &args.out {
+        println!("model saved to {}", dir.display());
+    }
+}
