@@ -49,7 +49,15 @@ enum Command {
     Search(commands::search::Args),
 }
 
+/// mimalloc's `mi_option_purge_delay` (position 15 of `mi_option_e` in mimalloc 2's
+/// `mimalloc.h`; the Rust bindings name only some options).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
 fn main() -> ExitCode {
+    // Keep freed pages instead of returning them to the OS: every training batch reallocates
+    // the same large buffers, and fresh pages must be zeroed by the kernel.
+    // SAFETY: sets a plain integer option; mimalloc reads options atomically.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
     install_panic_hook();
     let cli = Cli::parse();
     if let Some(threads) = cli.threads {

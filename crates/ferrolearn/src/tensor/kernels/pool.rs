@@ -150,6 +150,10 @@ pub fn max_pool2d_forward(
     let (w, k, s, plane_in, plane_out) = (g.w, g.k, g.stride, g.h * g.w, oh * ow);
     let run = |p: usize, y: &mut [f32], idx: &mut [u32]| {
         let x = &input[p * plane_in..(p + 1) * plane_in];
+        if k == 2 && s == 2 {
+            max_pool_2x2(x, w, oh, ow, y, idx);
+            return;
+        }
         for oy in 0..oh {
             for ox in 0..ow {
                 let (y0, x0) = (oy * s, ox * s);
@@ -157,7 +161,7 @@ pub fn max_pool2d_forward(
                 let mut at = y0 * w + x0;
                 for iy in y0..y0 + k {
                     for (ix, &v) in x[iy * w + x0..iy * w + x0 + k].iter().enumerate() {
-                        if v > best || (v.is_nan() && !best.is_nan()) {
+                        if beats(v, best) {
                             best = v;
                             at = iy * w + x0 + ix;
                         }
@@ -183,6 +187,42 @@ pub fn max_pool2d_forward(
             .zip(argmax.chunks_mut(plane_out))
             .enumerate()
             .for_each(|(p, (y, idx))| run(p, y, idx)),
+    }
+}
+
+/// Whether `v` replaces `best` as a window's maximum: larger, or a NaN over a number (first
+/// maximum wins ties; NaN propagates as in PyTorch). Written as a plain boolean so the
+/// callers compile to selects, not branches.
+#[inline(always)]
+fn beats(v: f32, best: f32) -> bool {
+    v > best || (v.is_nan() & !best.is_nan())
+}
+
+/// The 2x2, stride-2 window of LeNet-style networks on one plane: branch-free selects over
+/// the two input rows of each output row (same results as the general loop).
+fn max_pool_2x2(x: &[f32], w: usize, oh: usize, ow: usize, y: &mut [f32], idx: &mut [u32]) {
+    for oy in 0..oh {
+        let top = 2 * oy * w;
+        let r0 = &x[top..top + 2 * ow];
+        let r1 = &x[top + w..top + w + 2 * ow];
+        let ys = &mut y[oy * ow..(oy + 1) * ow];
+        let is = &mut idx[oy * ow..(oy + 1) * ow];
+        for ox in 0..ow {
+            let i = 2 * ox;
+            let mut best = r0[i];
+            let mut at = top + i;
+            for (v, pos) in [
+                (r0[i + 1], top + i + 1),
+                (r1[i], top + w + i),
+                (r1[i + 1], top + w + i + 1),
+            ] {
+                let take = beats(v, best);
+                best = if take { v } else { best };
+                at = if take { pos } else { at };
+            }
+            ys[ox] = best;
+            is[ox] = at as u32;
+        }
     }
 }
 
