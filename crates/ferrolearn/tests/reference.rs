@@ -18,8 +18,11 @@ use std::path::PathBuf;
 
 use case::Case;
 
+/// Checks one case: `Err` says what differs.
+type Checker = fn(&Case) -> Result<(), String>;
+
 /// The checker for a family, or `None` when no issue has covered it yet.
-fn checker(family: &str) -> Option<fn(&Case) -> Result<(), String>> {
+fn checker(family: &str) -> Option<Checker> {
     match family {
         "linear" | "conv2d" | "pool" | "batchnorm" | "activations" | "losses" => Some(ops::check),
         "classic" => Some(classic::check),

@@ -129,7 +129,9 @@ pub fn compare(
     let mut worst: Option<(usize, f64)> = None;
     for (i, (&g, &e)) in got.iter().zip(&expected.data).enumerate() {
         let excess = (g - e).abs() - (tol.atol + tol.rtol * e.abs());
-        if !(excess <= 0.0) && worst.is_none_or(|(_, w)| excess > w || excess.is_nan()) {
+        // A NaN excess (a NaN result) fails too.
+        let within = excess <= 0.0;
+        if !within && worst.is_none_or(|(_, w)| excess > w || excess.is_nan()) {
             worst = Some((i, excess));
         }
     }
