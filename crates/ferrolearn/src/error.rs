@@ -10,13 +10,14 @@ pub enum Error {
     /// Two shapes that an operation cannot combine.
     #[error(transparent)]
     Shape(#[from] ShapeError),
-    /// A file could not be opened, read or written.
-    #[error("{path}: {source}")]
+    /// A file could not be opened, read or written. The I/O error is part of the message
+    /// (not a separate `source`), so a report chaining sources does not print it twice.
+    #[error("{path}: {reason}")]
     Io {
         /// The file concerned.
         path: PathBuf,
         /// The underlying I/O error.
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     /// A file was read but its contents are not what its format requires.
     #[error("{path}: {message}")]
@@ -39,10 +40,10 @@ pub enum Error {
 
 impl Error {
     /// Wraps an I/O error with the path it concerns.
-    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub fn io(path: impl Into<PathBuf>, reason: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
-            source,
+            reason,
         }
     }
 

@@ -62,6 +62,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         };
         return predict_classic(&args.run, csv, args.out.as_deref(), args.json);
     }
+    if !args.run.join("config.json").is_file() {
+        bail!(
+            "{} holds no saved model: expected config.json (from `ferrolearn train`) or {} (from `ferrolearn fit --out`)",
+            args.run.display(),
+            persist::JSON_FILE
+        );
+    }
     let mut run = load_run(&args.run)?;
     let shape: [usize; 3] = match run.config.input_shape[..] {
         [c, h, w] => [c, h, w],
