@@ -1,5 +1,7 @@
 //! Adam (bias-corrected, L2 weight decay) and AdamW (decoupled weight decay).
 
+use rayon::prelude::*;
+
 use super::state::Buffers;
 use super::{check_step_args, require, Optimizer, OptimizerState};
 use crate::Result;
@@ -136,9 +138,33 @@ struct Coefficients {
     decay: f32,
 }
 
+/// Parameters at least this long are updated in parallel chunks (the update is elementwise,
+/// so the result does not depend on the split).
+const PARALLEL_MIN: usize = 1 << 15;
+/// Elements per parallel task.
+const CHUNK: usize = 1 << 14;
+
+/// Updates one parameter: in parallel chunks when it is large, else in one loop.
+fn update<const DECOUPLED: bool>(
+    k: &Coefficients,
+    p: &mut [f32],
+    g: &[f32],
+    m: &mut [f32],
+    v: &mut [f32],
+) {
+    if p.len() >= PARALLEL_MIN {
+        p.par_chunks_mut(CHUNK)
+            .zip(g.par_chunks(CHUNK))
+            .zip(m.par_chunks_mut(CHUNK).zip(v.par_chunks_mut(CHUNK)))
+            .for_each(|((p, g), (m, v))| update_elements::<DECOUPLED>(k, p, g, m, v));
+    } else {
+        update_elements::<DECOUPLED>(k, p, g, m, v);
+    }
+}
+
 /// The element loop of one parameter, written as zipped iterators so that it vectorises;
 /// `DECOUPLED` picks AdamW's decay over Adam's L2 term at compile time.
-fn update<const DECOUPLED: bool>(
+fn update_elements<const DECOUPLED: bool>(
     k: &Coefficients,
     p: &mut [f32],
     g: &[f32],
