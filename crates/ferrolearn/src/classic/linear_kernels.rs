@@ -7,7 +7,7 @@
 //! so transposes are free (`a.t()`).
 
 use gemm::Parallelism;
-use ndarray::{Array2, ArrayView2, ArrayViewMut2};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut2};
 
 /// Products with fewer multiply-adds than this run on the calling thread: spawning rayon work
 /// costs more than it saves on small problems.
@@ -83,6 +83,29 @@ pub(crate) fn matmul(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
     let mut out = Array2::zeros((a.nrows(), b.ncols()));
     matmul_into(out.view_mut(), a, b, false);
     out
+}
+
+/// The scores `x · coef^T + intercept` (`[N, R]`) of a fitted linear model with
+/// `coef` `[R, D]`, after checking that `x` has the `D` features the model was fitted with.
+pub(crate) fn linear_scores(
+    x: ArrayView2<f64>,
+    coef: ArrayView2<f64>,
+    intercept: ArrayView1<f64>,
+) -> crate::Result<Array2<f64>> {
+    super::linear_input::check_predict_input(x, coef.ncols())?;
+    let mut s = matmul(x, coef.t());
+    s += &intercept;
+    Ok(s)
+}
+
+/// Classes from one-vs-rest scores: with one score column (two classes) class 1 where it is
+/// positive, otherwise the highest score (ties: the smallest label).
+pub(crate) fn classes_from_scores(scores: &Array2<f64>) -> Array1<usize> {
+    if scores.ncols() == 1 {
+        scores.column(0).mapv(|v| usize::from(v > 0.0))
+    } else {
+        scores.outer_iter().map(super::softmax::argmax).collect()
+    }
 }
 
 /// `a · b` of two equally long slices, with eight independent accumulators so that the

@@ -9,10 +9,8 @@
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis};
 use serde::{Deserialize, Serialize};
 
-use super::linear_input::{
-    check_at_least_one, check_positive, check_predict_input, check_training_set,
-};
-use super::linear_kernels::{matmul, matmul_into};
+use super::linear_input::{check_at_least_one, check_positive, check_training_set};
+use super::linear_kernels::{linear_scores, matmul, matmul_into};
 use super::linear_solver::{select_rows, solve, DataLoss, Solver};
 use super::penalty::Penalty;
 use super::softmax::argmax;
@@ -198,10 +196,7 @@ impl MulticlassSvmModel {
 
     /// Class scores `W x_i + b`, `[N, K]`.
     pub fn decision_function(&self, x: ArrayView2<f64>) -> Result<Array2<f64>> {
-        check_predict_input(x, self.n_features)?;
-        let mut s = matmul(x, self.coef().t());
-        s += &self.intercept();
-        Ok(s)
+        linear_scores(x, self.coef(), self.intercept())
     }
 }
 

@@ -392,20 +392,10 @@ pub fn cross_val_score_classifier<L: FitClassifier>(
     y: ArrayView1<usize>,
     folds: &[Fold],
 ) -> Result<CvScores> {
-    check_rows(x, y.len(), folds)?;
-    let scores = folds
-        .iter()
-        .map(|f| {
-            let model = learner.fit(
-                x.select(Axis(0), &f.train).view(),
-                y.select(Axis(0), &f.train).view(),
-            )?;
-            let pred = model.predict(x.select(Axis(0), &f.test).view())?;
-            let truth: Vec<usize> = f.test.iter().map(|&i| y[i]).collect();
-            crate::metrics::accuracy(&truth, &pred.to_vec())
-        })
-        .collect::<Result<Vec<f64>>>()?;
-    Ok(CvScores::new(scores))
+    score_folds(x, y, folds, |x_train, y_train, x_test, y_test| {
+        let pred = learner.fit(x_train, y_train)?.predict(x_test)?;
+        crate::metrics::accuracy(&y_test.to_vec(), &pred.to_vec())
+    })
 }
 
 /// Test-fold R^2 of `learner` fitted on each fold's training rows (scikit-learn's default
@@ -416,17 +406,30 @@ pub fn cross_val_score_regressor<L: FitRegressor>(
     y: ArrayView1<f64>,
     folds: &[Fold],
 ) -> Result<CvScores> {
+    score_folds(x, y, folds, |x_train, y_train, x_test, y_test| {
+        let pred = learner.fit(x_train, y_train)?.predict(x_test)?;
+        crate::metrics::r2_score(&y_test.to_vec(), &pred.to_vec())
+    })
+}
+
+/// Scores each fold with `score(x_train, y_train, x_test, y_test)`, after checking that the
+/// folds fit the data.
+fn score_folds<T: Clone>(
+    x: ArrayView2<f64>,
+    y: ArrayView1<T>,
+    folds: &[Fold],
+    score: impl Fn(ArrayView2<f64>, ArrayView1<T>, ArrayView2<f64>, ArrayView1<T>) -> Result<f64>,
+) -> Result<CvScores> {
     check_rows(x, y.len(), folds)?;
     let scores = folds
         .iter()
         .map(|f| {
-            let model = learner.fit(
+            score(
                 x.select(Axis(0), &f.train).view(),
                 y.select(Axis(0), &f.train).view(),
-            )?;
-            let pred = model.predict(x.select(Axis(0), &f.test).view())?;
-            let truth: Vec<f64> = f.test.iter().map(|&i| y[i]).collect();
-            crate::metrics::r2_score(&truth, &pred.to_vec())
+                x.select(Axis(0), &f.test).view(),
+                y.select(Axis(0), &f.test).view(),
+            )
         })
         .collect::<Result<Vec<f64>>>()?;
     Ok(CvScores::new(scores))

@@ -13,8 +13,8 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::linear_input::{check_positive, check_predict_input, check_training_set};
-use super::linear_kernels::{matmul, matmul_into};
+use super::linear_input::{check_positive, check_training_set};
+use super::linear_kernels::{linear_scores, matmul, matmul_into};
 use super::linear_solver::{select_rows, solve, DataLoss, Solver};
 use super::penalty::Penalty;
 use super::{Classifier, FitClassifier};
@@ -220,10 +220,7 @@ impl SoftmaxModel {
 
     /// Class scores (logits) `W x_i + b`, `[N, K]`.
     pub fn decision_function(&self, x: ArrayView2<f64>) -> Result<Array2<f64>> {
-        check_predict_input(x, self.n_features)?;
-        let mut s = matmul(x, self.coef().t());
-        s += &self.intercept();
-        Ok(s)
+        linear_scores(x, self.coef(), self.intercept())
     }
 
     /// Class probabilities `softmax(W x_i + b)`, `[N, K]`; each row sums to 1.

@@ -24,11 +24,8 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::linear_input::{
-    check_at_least_one, check_positive, check_predict_input, check_training_set,
-};
-use super::linear_kernels::{matmul, RowStore};
-use super::softmax::argmax;
+use super::linear_input::{check_at_least_one, check_positive, check_training_set};
+use super::linear_kernels::{classes_from_scores, linear_scores, RowStore};
 use super::svm_dual::{coordinate_descent, smo, BinarySolution};
 use super::svm_primal::squared_hinge_newton;
 use super::{Classifier, FitClassifier};
@@ -284,10 +281,7 @@ impl LinearSvmModel {
 
     /// Scores `w_r·x_i + b_r`, `[N, R]` (`R = 1` for two classes: positive means class 1).
     pub fn decision_function(&self, x: ArrayView2<f64>) -> Result<Array2<f64>> {
-        check_predict_input(x, self.n_features)?;
-        let mut s = matmul(x, self.coef().t());
-        s += &self.intercept();
-        Ok(s)
+        linear_scores(x, self.coef(), self.intercept())
     }
 
     /// The primal objective summed over the binary problems on `(x, y)`:
@@ -329,12 +323,7 @@ impl Classifier for LinearSvmModel {
 
     /// Binary: class 1 where the score is > 0. One-vs-rest: the highest score (ties: smallest).
     fn predict(&self, x: ArrayView2<f64>) -> Result<Array1<usize>> {
-        let s = self.decision_function(x)?;
-        Ok(if self.intercept.len() == 1 {
-            s.column(0).mapv(|v| usize::from(v > 0.0))
-        } else {
-            s.outer_iter().map(argmax).collect()
-        })
+        Ok(classes_from_scores(&self.decision_function(x)?))
     }
 }
 
