@@ -23,6 +23,7 @@ pub mod error;
 pub mod metrics;
 pub mod nn;
 pub mod optim;
+pub mod seeding;
 pub mod tensor;
 pub mod train;
 pub mod viz;

@@ -138,6 +138,9 @@ pub struct Args {
     /// Random horizontal flips of training images.
     #[arg(long)]
     augment_flip: bool,
+    /// Take the training items in dataset order every epoch instead of reshuffling them.
+    #[arg(long)]
+    no_shuffle: bool,
     /// Random crops after padding each side by this many pixels.
     #[arg(long, default_value_t = 0)]
     crop_padding: usize,
@@ -349,6 +352,7 @@ fn config_from(args: &Args, train: &Dataset) -> anyhow::Result<TrainConfig> {
         augment_crop_padding: args.crop_padding,
         augment_flip: args.augment_flip,
         normalize: args.normalize,
+        shuffle: !args.no_shuffle,
         seed: args.seed,
         ..TrainConfig::new(&model_name, model, args.dataset.as_str(), train)
     })

@@ -2,11 +2,12 @@
 //! optional augmentation, turning `u8` pixels into `f32` NCHW tensors one batch at a time.
 
 use rand::seq::SliceRandom;
-use rand::{Rng, SeedableRng};
+use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::Dataset;
+use crate::seeding::{stream, Purpose};
 use crate::{Error, Result, Tensor};
 
 /// Per-channel normalisation: pixels are scaled to `[0, 1]` (divided by 255), then each
@@ -122,22 +123,40 @@ impl Normalizer {
             .zip(out.chunks_exact_mut(plane))
             .enumerate()
         {
-            let (a, b) = self.affine(c);
-            convert(px, o, a, b);
+            let stats = self.stats(c);
+            for (o, &x) in o.iter_mut().zip(px) {
+                *o = stats.pixel(x);
+            }
         }
     }
 
-    /// `(a, b)` such that the normalised pixel is `x * a + b` for a byte `x` of channel `c`.
-    fn affine(&self, c: usize) -> (f32, f32) {
-        let s = self.std[c];
-        (1.0 / (255.0 * s), -self.mean[c] / s)
+    /// The mean and standard deviation of channel `c`.
+    fn stats(&self, c: usize) -> ChannelStats {
+        ChannelStats {
+            mean: self.mean[c],
+            std: self.std[c],
+        }
     }
 }
 
-/// `out[i] = src[i] * a + b`: the hot loop of batch formation, which the compiler vectorises.
-fn convert(src: &[u8], out: &mut [f32], a: f32, b: f32) {
-    for (o, &x) in out.iter_mut().zip(src) {
-        *o = f32::from(x) * a + b;
+/// The normalisation of one channel: `(x / 255 - mean) / std` for a byte `x`, computed in that
+/// order so that pixels equal, bit for bit, those of torchvision's `ToTensor` then `Normalize`
+/// (and, with mean 0 and std 1, those of `ToTensor` alone). The loops over it vectorise.
+#[derive(Debug, Clone, Copy)]
+struct ChannelStats {
+    mean: f32,
+    std: f32,
+}
+
+impl ChannelStats {
+    /// No normalisation: the byte scaled to `[0, 1]`.
+    const SCALE_ONLY: ChannelStats = ChannelStats {
+        mean: 0.0,
+        std: 1.0,
+    };
+
+    fn pixel(self, x: u8) -> f32 {
+        (f32::from(x) / 255.0 - self.mean) / self.std
     }
 }
 
@@ -286,34 +305,26 @@ impl<'a> Loader<'a> {
     pub fn epoch(&self, epoch: u64) -> Batches<'_> {
         let mut order: Vec<usize> = (0..self.dataset.len()).collect();
         if let Some(seed) = self.shuffle_seed {
-            order.shuffle(&mut stream(seed, epoch.wrapping_mul(2)));
+            order.shuffle(&mut stream(seed, Purpose::Shuffle, epoch));
         }
         if self.drop_last {
             order.truncate(self.num_batches() * self.batch_size);
         }
         let channels = self.dataset.item_shape()[0];
-        let affine = (0..channels)
+        let stats = (0..channels)
             .map(|c| match &self.normalizer {
-                Some(n) => n.affine(c),
-                None => (1.0 / 255.0, 0.0),
+                Some(n) => n.stats(c),
+                None => ChannelStats::SCALE_ONLY,
             })
             .collect();
         Batches {
             loader: self,
             order,
             next: 0,
-            affine,
-            rng: stream(self.augment.seed, epoch.wrapping_mul(2) + 1),
+            stats,
+            rng: stream(self.augment.seed, Purpose::Augment, epoch),
         }
     }
-}
-
-/// ChaCha8 stream `id` under `seed`. Epoch `e` shuffles with stream `2e` and augments with
-/// stream `2e + 1`, so the two never share draws, even under the same seed.
-fn stream(seed: u64, id: u64) -> ChaCha8Rng {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    rng.set_stream(id);
-    rng
 }
 
 /// The batches of one epoch, from [`Loader::epoch`].
@@ -324,8 +335,8 @@ pub struct Batches<'l> {
     order: Vec<usize>,
     /// Position in `order` of the next batch's first item.
     next: usize,
-    /// Per channel, `(a, b)` with normalised pixel = `x * a + b`.
-    affine: Vec<(f32, f32)>,
+    /// The normalisation of each channel.
+    stats: Vec<ChannelStats>,
     /// Draws of the augmentation.
     rng: ChaCha8Rng,
 }
@@ -340,8 +351,8 @@ impl Batches<'_> {
     fn push_item(&self, i: usize, out: &mut Vec<f32>) {
         let dataset = self.loader.dataset;
         let [_, h, w] = dataset.item_shape();
-        for (px, &(a, b)) in dataset.image(i).chunks_exact(h * w).zip(&self.affine) {
-            out.extend(px.iter().map(|&x| f32::from(x) * a + b));
+        for (px, &stats) in dataset.image(i).chunks_exact(h * w).zip(&self.stats) {
+            out.extend(px.iter().map(|&x| stats.pixel(x)));
         }
     }
 
@@ -368,19 +379,19 @@ impl Batches<'_> {
             .zip(out.chunks_exact_mut(plane))
             .enumerate()
         {
-            let (a, b) = self.affine[c];
+            let stats = self.stats[c];
             // Cropped column x reads source column x + dx - pad; those in [lo, hi) exist.
             let lo = pad.saturating_sub(dx).min(w);
             let hi = (w + pad).saturating_sub(dx).min(w).max(lo);
             let src_cols = lo + dx - pad..hi + dx - pad;
             for (y, row) in o.chunks_exact_mut(w).enumerate() {
-                row.fill(b);
+                row.fill(stats.pixel(0));
                 // Output row y reads padded row y + dy, i.e. source row y + dy - pad.
                 let Some(sy) = (y + dy).checked_sub(pad).filter(|&sy| sy < h) else {
                     continue;
                 };
                 let src = &px[sy * w..(sy + 1) * w][src_cols.clone()];
-                let px_value = |&x: &u8| f32::from(x) * a + b;
+                let px_value = |&x: &u8| stats.pixel(x);
                 if flip {
                     // The flip moves cropped column x to w - 1 - x.
                     let dst = row[w - hi..w - lo].iter_mut().rev();

@@ -175,6 +175,11 @@ impl ScheduleConfig {
     }
 }
 
+/// Runs saved before `shuffle` existed shuffled.
+fn shuffle_by_default() -> bool {
+    true
+}
+
 /// A complete training run's definition.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
@@ -214,6 +219,10 @@ pub struct TrainConfig {
     pub augment_flip: bool,
     /// Per-channel normalisation statistics from the training split.
     pub normalize: bool,
+    /// Visit the training items in a new random order each epoch (as PyTorch's
+    /// `DataLoader(shuffle=True)`); off, every epoch takes them in dataset order.
+    #[serde(default = "shuffle_by_default")]
+    pub shuffle: bool,
     /// The seed of every random choice (initialisation, split, shuffling, dropout).
     pub seed: u64,
 }
@@ -248,6 +257,7 @@ impl TrainConfig {
             augment_crop_padding: 0,
             augment_flip: false,
             normalize: false,
+            shuffle: true,
             seed: 0,
         }
     }

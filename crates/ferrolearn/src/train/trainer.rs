@@ -4,8 +4,6 @@
 use std::path::Path;
 use std::time::Instant;
 
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::checkpoint::{self, existing_checkpoint, read_json, swap_dir, write_json};
@@ -14,6 +12,7 @@ use crate::autograd::{no_grad, Var};
 use crate::data::{Augment, Dataset, Loader, Normalizer};
 use crate::nn::{Context, Module, Sequential};
 use crate::optim::{clip_grad_norm, Optimizer, OptimizerState, Penalty, Schedule, ScheduleState};
+use crate::seeding::{stream, Purpose};
 use crate::tensor::Tensor;
 use crate::{Error, Result};
 
@@ -48,6 +47,8 @@ pub struct BatchProgress {
     pub batches_done: usize,
     /// Batches in this epoch.
     pub batches_total: usize,
+    /// Mean loss of this batch.
+    pub batch_loss: f64,
     /// Mean loss so far this epoch.
     pub running_loss: f64,
     /// Accuracy so far this epoch.
@@ -168,7 +169,7 @@ struct LoopStateLite {
 impl Trainer {
     /// A fresh run: the model initialised from the seed, the normaliser fitted on `train`.
     pub fn new(config: TrainConfig, train: &Dataset) -> Result<Trainer> {
-        let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+        let mut rng = stream(config.seed, Purpose::Init, 0);
         let model = config
             .model
             .build(&config.input_shape, config.class_names.len(), &mut rng)?;
@@ -206,7 +207,7 @@ impl Trainer {
             ))
         })?;
         let loop_state: LoopState = read_json(&ckpt.join("state.json"))?;
-        let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+        let mut rng = stream(config.seed, Purpose::Init, 0);
         let mut model =
             config
                 .model
@@ -307,7 +308,10 @@ impl Trainer {
         if let Some(reason) = self.state.stopped {
             return Ok(reason);
         }
-        let mut loader = Loader::new(train, self.config.batch_size)?.shuffle(self.config.seed);
+        let mut loader = Loader::new(train, self.config.batch_size)?;
+        if self.config.shuffle {
+            loader = loader.shuffle(self.config.seed);
+        }
         if let Some(n) = &self.normalizer {
             loader = loader.normalize(n.clone())?;
         }
@@ -363,7 +367,7 @@ impl Trainer {
         let start = Instant::now();
         let lr = self.optimizer.lr();
         let mut ctx = Context::training(self.config.seed);
-        ctx.rng.set_stream(epoch as u64);
+        ctx.rng = stream(self.config.seed, Purpose::Dropout, epoch as u64);
         let batches_total = loader.num_batches();
         let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
         for (i, batch) in loader.epoch(epoch as u64 - 1).enumerate() {
@@ -383,6 +387,7 @@ impl Trainer {
                 epoch,
                 batches_done: i + 1,
                 batches_total,
+                batch_loss: loss,
                 running_loss: loss_sum / seen as f64,
                 running_accuracy: correct as f64 / seen as f64,
                 images: seen,
@@ -525,7 +530,7 @@ pub struct LoadedRun {
 /// Reads `config.json`, `model.safetensors` and `normalizer.json` from a run directory.
 pub fn load_run(dir: &Path) -> Result<LoadedRun> {
     let config: TrainConfig = read_json(&dir.join("config.json"))?;
-    let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+    let mut rng = stream(config.seed, Purpose::Init, 0);
     let mut model = config
         .model
         .build(&config.input_shape, config.class_names.len(), &mut rng)?;
