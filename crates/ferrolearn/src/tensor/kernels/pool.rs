@@ -191,15 +191,17 @@ pub fn max_pool2d_forward(
 }
 
 /// Whether `v` replaces `best` as a window's maximum: larger, or a NaN over a number (first
-/// maximum wins ties; NaN propagates as in PyTorch). Written as a plain boolean so the
-/// callers compile to selects, not branches.
+/// maximum wins ties; NaN propagates as in PyTorch). Bitwise, not short-circuit, operators,
+/// so that callers compile to selects rather than data-dependent branches.
 #[inline(always)]
 fn beats(v: f32, best: f32) -> bool {
-    v > best || (v.is_nan() & !best.is_nan())
+    (v > best) | (v.is_nan() & !best.is_nan())
 }
 
-/// The 2x2, stride-2 window of LeNet-style networks on one plane: branch-free selects over
-/// the two input rows of each output row (same results as the general loop).
+/// The 2x2, stride-2 window of LeNet-style networks on one plane (same results as the
+/// general loop). Each output row is computed branch-free: first the better of each
+/// horizontal pair in both input rows, then the better of the two rows, with the winner's
+/// position carried along as a column offset and a row flag.
 fn max_pool_2x2(x: &[f32], w: usize, oh: usize, ow: usize, y: &mut [f32], idx: &mut [u32]) {
     for oy in 0..oh {
         let top = 2 * oy * w;
@@ -207,21 +209,24 @@ fn max_pool_2x2(x: &[f32], w: usize, oh: usize, ow: usize, y: &mut [f32], idx: &
         let r1 = &x[top + w..top + w + 2 * ow];
         let ys = &mut y[oy * ow..(oy + 1) * ow];
         let is = &mut idx[oy * ow..(oy + 1) * ow];
-        for ox in 0..ow {
-            let i = 2 * ox;
-            let mut best = r0[i];
-            let mut at = top + i;
-            for (v, pos) in [
-                (r0[i + 1], top + i + 1),
-                (r1[i], top + w + i),
-                (r1[i + 1], top + w + i + 1),
-            ] {
-                let take = beats(v, best);
-                best = if take { v } else { best };
-                at = if take { pos } else { at };
-            }
-            ys[ox] = best;
-            is[ox] = at as u32;
+        // Window positions fit in u32 (checked by the caller); 32-bit lanes vectorise wider.
+        let (top, w) = (top as u32, w as u32);
+        for (ox, ((out, at), (p0, p1))) in ys
+            .iter_mut()
+            .zip(is.iter_mut())
+            .zip(r0.chunks_exact(2).zip(r1.chunks_exact(2)))
+            .enumerate()
+        {
+            // The row-major window order is p0[0], p0[1], p1[0], p1[1]; a later element wins
+            // only when it beats every earlier one.
+            let right0 = beats(p0[1], p0[0]);
+            let best0 = if right0 { p0[1] } else { p0[0] };
+            let right1 = beats(p1[1], p1[0]);
+            let best1 = if right1 { p1[1] } else { p1[0] };
+            let lower = beats(best1, best0);
+            *out = if lower { best1 } else { best0 };
+            let col = if lower { right1 } else { right0 };
+            *at = top + 2 * ox as u32 + u32::from(col) + if lower { w } else { 0 };
         }
     }
 }
@@ -464,6 +469,43 @@ mod tests {
         assert_eq!(idx[0], 1);
         assert!(y[1].is_nan());
         assert_eq!(idx[1], 3);
+    }
+
+    #[test]
+    fn two_by_two_windows_pick_the_first_maximum_or_nan_in_every_arrangement() {
+        // Every 2x2 window of values from {0, 1, 2, NaN}: 4^4 windows side by side.
+        let values = [0.0, 1.0, 2.0, f32::NAN];
+        let windows = values.len().pow(4);
+        let g = Pool2dGeometry::new(1, 1, (2, 2 * windows), 2, 2);
+        let mut x = vec![0.0f32; g.input_len()];
+        for win in 0..windows {
+            for pos in 0..4 {
+                let v = values[(win >> (2 * pos)) & 3];
+                x[(pos / 2) * 2 * windows + 2 * win + pos % 2] = v;
+            }
+        }
+        let mut y = vec![0.0; windows];
+        let mut idx = vec![0u32; windows];
+        max_pool2d_forward(&g, &x, &mut y, &mut idx);
+        for win in 0..windows {
+            // Row-major window order; the first NaN, else the first maximum, wins.
+            let order = [
+                2 * win,
+                2 * win + 1,
+                2 * windows + 2 * win,
+                2 * windows + 2 * win + 1,
+            ];
+            let at = order
+                .iter()
+                .copied()
+                .find(|&i| x[i].is_nan())
+                .unwrap_or_else(|| {
+                    let max = order.iter().map(|&i| x[i]).fold(f32::MIN, f32::max);
+                    order.iter().copied().find(|&i| x[i] == max).unwrap()
+                });
+            assert_eq!(idx[win] as usize, at, "window {win}");
+            assert_eq!(y[win].to_bits(), x[at].to_bits(), "window {win}");
+        }
     }
 
     #[test]
