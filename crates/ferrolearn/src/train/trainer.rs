@@ -298,6 +298,10 @@ impl Trainer {
     /// Trains until the configured epoch count or early stopping, checkpointing into
     /// `run_dir` (when given) after every epoch. Stops with an error, leaving the last
     /// checkpoint intact, when the loss becomes NaN or infinite.
+    ///
+    /// Small models train fastest when this is called on a rayon worker thread (inside
+    /// `ThreadPool::install`, as the CLI does): each parallel kernel then shares its work
+    /// within the pool instead of waking the calling thread through a lock when it ends.
     pub fn fit(
         &mut self,
         train: &Dataset,
