@@ -147,7 +147,7 @@ pub struct Args {
     /// Seed of every random choice.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Run directory (default: runs/<model>-<dataset>).
+    /// Run directory (default: runs/MODEL-DATASET).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Continue the interrupted run in --out from its last checkpoint.

@@ -1,8 +1,8 @@
 //! Reverse-mode automatic differentiation over tensor ops.
 //!
 //! Define-by-run: every op on [`Var`]s computes its value and, when an input requires a
-//! gradient, records an op node holding what its backward rule needs ([`op`]). A scalar's
-//! [`Var::backward`] sorts the graph once and walks it in reverse ([`backprop`]), summing
+//! gradient, records an op node holding what its backward rule needs (`op.rs`). A scalar's
+//! [`Var::backward`] sorts the graph once and walks it in reverse (`backprop.rs`), summing
 //! gradients where a value fans out and un-broadcasting them to each input's shape.
 //! [`no_grad`] turns recording off for inference; [`gradcheck`] checks every rule numerically.
 

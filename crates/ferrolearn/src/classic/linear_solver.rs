@@ -24,7 +24,7 @@ use crate::{Error, Result};
 /// How a logistic or softmax model is trained.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub enum Solver {
-    /// Quasi-Newton [`lbfgs`](super::lbfgs) with memory 10 and a strong-Wolfe line search;
+    /// Quasi-Newton [`lbfgs`] with memory 10 and a strong-Wolfe line search;
     /// smooth penalties only (none, L2). Stops when the largest gradient entry of `F` is at most
     /// `tol` (scikit-learn's `tol`) or after `max_iter` iterations.
     Lbfgs {

@@ -1,5 +1,5 @@
 //! Linear regression: ordinary least squares and ridge by a direct f64 solve, polynomial
-//! features, and the same model trained by gradient descent ([`gd`]).
+//! features, and the same model trained by gradient descent (`gd.rs`).
 //!
 //! # Solver
 //! With an intercept, X and y are centred (the intercept is then not penalised), the normal
