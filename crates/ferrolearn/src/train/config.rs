@@ -5,11 +5,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::Dataset;
 use crate::nn::spec::ModelSpec;
+use crate::nn::Sequential;
 use crate::optim::{
     Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, CosineAnnealingLr, ExponentialLr, Optimizer,
     ReduceLrOnPlateau, ReduceLrOnPlateauConfig, RmsProp, RmsPropConfig, Schedule, ScheduleKind,
     Sgd, SgdConfig, StepLr,
 };
+use crate::seeding::{stream, Purpose};
 use crate::Result;
 
 /// The optimizer and its hyperparameters (PyTorch's names and defaults).
@@ -228,6 +230,15 @@ pub struct TrainConfig {
 }
 
 impl TrainConfig {
+    /// The model for this run's input shape and classes, its initial weights drawn from the
+    /// seed's initialisation stream (what a fresh run starts from; a resumed or loaded run
+    /// then overwrites them from its checkpoint).
+    pub fn build_model(&self) -> Result<Sequential> {
+        let mut rng = stream(self.seed, Purpose::Init, 0);
+        self.model
+            .build(&self.input_shape, self.class_names.len(), &mut rng)
+    }
+
     /// A run of `model` on `train` (whose item shape and class names it records) with the
     /// LeNet-5 recipe's defaults: one epoch, batch 64, SGD lr 0.01 momentum 0.9, constant
     /// rate, no validation split, no penalties or augmentation, pixels scaled to [0, 1],

@@ -169,10 +169,7 @@ struct LoopStateLite {
 impl Trainer {
     /// A fresh run: the model initialised from the seed, the normaliser fitted on `train`.
     pub fn new(config: TrainConfig, train: &Dataset) -> Result<Trainer> {
-        let mut rng = stream(config.seed, Purpose::Init, 0);
-        let model = config
-            .model
-            .build(&config.input_shape, config.class_names.len(), &mut rng)?;
+        let model = config.build_model()?;
         let optimizer = config.optimizer.build()?;
         let schedule = config.schedule.build(config.optimizer.lr())?;
         let normalizer = if config.normalize {
@@ -207,11 +204,7 @@ impl Trainer {
             ))
         })?;
         let loop_state: LoopState = read_json(&ckpt.join("state.json"))?;
-        let mut rng = stream(config.seed, Purpose::Init, 0);
-        let mut model =
-            config
-                .model
-                .build(&config.input_shape, config.class_names.len(), &mut rng)?;
+        let mut model = config.build_model()?;
         checkpoint::load_model(&ckpt.join("model.safetensors"), &mut model)?;
         let mut optimizer = config.optimizer.build()?;
         let buffers_path = ckpt.join("optimizer.safetensors");
@@ -370,8 +363,10 @@ impl Trainer {
     ) -> Result<EpochRecord> {
         let start = Instant::now();
         let lr = self.optimizer.lr();
-        let mut ctx = Context::training(self.config.seed);
-        ctx.rng = stream(self.config.seed, Purpose::Dropout, epoch as u64);
+        let mut ctx = Context {
+            training: true,
+            rng: stream(self.config.seed, Purpose::Dropout, epoch as u64),
+        };
         let batches_total = loader.num_batches();
         let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
         for (i, batch) in loader.epoch(epoch as u64 - 1).enumerate() {
@@ -534,10 +529,7 @@ pub struct LoadedRun {
 /// Reads `config.json`, `model.safetensors` and `normalizer.json` from a run directory.
 pub fn load_run(dir: &Path) -> Result<LoadedRun> {
     let config: TrainConfig = read_json(&dir.join("config.json"))?;
-    let mut rng = stream(config.seed, Purpose::Init, 0);
-    let mut model = config
-        .model
-        .build(&config.input_shape, config.class_names.len(), &mut rng)?;
+    let mut model = config.build_model()?;
     checkpoint::load_model(&dir.join("model.safetensors"), &mut model)?;
     let normalizer = read_json(&dir.join("normalizer.json"))?;
     Ok(LoadedRun {
