@@ -24,7 +24,9 @@ type Checker = fn(&Case) -> Result<(), String>;
 /// The checker for a family, or `None` when no issue has covered it yet.
 fn checker(family: &str) -> Option<Checker> {
     match family {
-        "linear" | "conv2d" | "pool" | "batchnorm" | "activations" | "losses" => Some(ops::check),
+        "linear" | "conv2d" | "pool" | "batchnorm" | "activations" | "losses" | "branching" => {
+            Some(ops::check)
+        }
         "classic" => Some(classic::check),
         "optimizers" | "schedules" => Some(optim::check),
         _ => None,

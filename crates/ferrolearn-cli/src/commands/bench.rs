@@ -11,9 +11,9 @@ use std::time::Instant;
 
 use clap::ValueEnum;
 use ferrolearn::data::{load, DatasetName};
-use ferrolearn::nn::Module;
 use ferrolearn::nn::models::{fastnet, lenet5, mlp, resnet};
 use ferrolearn::nn::ActivationKind;
+use ferrolearn::nn::Module;
 use ferrolearn::train::{
     BatchProgress, EpochRecord, OptimizerConfig, TrainConfig, TrainObserver, Trainer,
 };

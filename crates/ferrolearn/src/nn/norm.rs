@@ -29,7 +29,12 @@ impl BatchNorm {
 
     /// Batch norm with PyTorch's `eps` and `momentum` (the running statistics move by
     /// `momentum` of the way to each batch's), and optionally a frozen scale.
-    pub fn with_options(channels: usize, eps: f32, momentum: f32, freeze_weight: bool) -> BatchNorm {
+    pub fn with_options(
+        channels: usize,
+        eps: f32,
+        momentum: f32,
+        freeze_weight: bool,
+    ) -> BatchNorm {
         let ones = Tensor::ones(&[channels]);
         BatchNorm {
             gamma: if freeze_weight {

@@ -137,7 +137,16 @@ mod tests {
         let mut body = Sequential::new();
         body.push_named(
             "conv1".into(),
-            Box::new(Conv2d::new(4, 4, 1, 1, 0, false, Init::KaimingNormal, &mut rng)),
+            Box::new(Conv2d::new(
+                4,
+                4,
+                1,
+                1,
+                0,
+                false,
+                Init::KaimingNormal,
+                &mut rng,
+            )),
         );
         body.push_named("bn1".into(), Box::new(BatchNorm::new(4)));
         let mut block = Parallel::new(
@@ -157,7 +166,16 @@ mod tests {
         let mut one = Sequential::new();
         one.push_named(
             "0.0".into(),
-            Box::new(Conv2d::new(4, 2, 1, 1, 0, true, Init::KaimingNormal, &mut rng)),
+            Box::new(Conv2d::new(
+                4,
+                2,
+                1,
+                1,
+                0,
+                true,
+                Init::KaimingNormal,
+                &mut rng,
+            )),
         );
         let mut cat = Parallel::new(vec![one, Sequential::new()], Merge::Concat, None);
         assert_eq!(cat.forward(&x, &mut Context::eval()).shape(), &[2, 6, 5, 5]);

@@ -100,7 +100,10 @@ mod tests {
     fn subsamples_and_pads_like_pytorch_option_a() {
         // x[:, :, ::2, ::2] then F.pad(.., (0, 0, 0, 0, 1, 2)): 2 -> 5 channels, one zero
         // channel before the input's and two after.
-        let x = Tensor::from_vec((0..2 * 2 * 3 * 3).map(|v| v as f32).collect(), &[2, 2, 3, 3]);
+        let x = Tensor::from_vec(
+            (0..2 * 2 * 3 * 3).map(|v| v as f32).collect(),
+            &[2, 2, 3, 3],
+        );
         let y = x.shortcut_pad(2, 5);
         assert_eq!(y.shape(), &[2, 5, 2, 2]);
         let d = y.data();

@@ -22,8 +22,7 @@ pub fn fast_exp(x: f32) -> f32 {
     let p = 1.0
         + r * (1.0
             + r * (0.5
-                + r * (0.166_666_67
-                    + r * (0.041_666_52 + r * (0.008_333_86 + r * 0.001_394_01)))));
+                + r * (0.166_666_67 + r * (0.041_666_52 + r * (0.008_333_86 + r * 0.001_394_01)))));
     // n >= -126 after the clamp, so the exponent stays normal.
     let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
     p * scale

@@ -1,9 +1,11 @@
-//! The autograd families (linear, conv2d, pool, batchnorm, activations, losses): each case's
-//! outputs and the gradients of `sum(output * upstream)` for every input listed in `grads`.
+//! The autograd families (linear, conv2d, pool, batchnorm, activations, losses, branching):
+//! each case's outputs and the gradients of `sum(output * upstream)` for every input listed in
+//! `grads`.
 
 use std::collections::BTreeMap;
 
 use ferrolearn::autograd::{batch_norm, multiclass_hinge_terms, Var};
+use ferrolearn::tensor::PoolWindow;
 use ferrolearn::Tensor;
 
 use super::case::{compare, widen, Case, RefTensor};
@@ -31,7 +33,20 @@ fn param_usize(case: &Case, key: &str) -> Result<usize, String> {
     case.param_f64(key).map(|v| v as usize)
 }
 
-/// Checks one case of the six autograd families, dispatching on its op.
+/// The pooling window of a case (`padding` is optional and defaults to 0).
+fn window(case: &Case) -> Result<PoolWindow, String> {
+    let padding = case
+        .params
+        .get("padding")
+        .map_or(Ok(0), |_| param_usize(case, "padding"))?;
+    Ok(PoolWindow::new(
+        param_usize(case, "kernel_size")?,
+        param_usize(case, "stride")?,
+    )
+    .padding(padding))
+}
+
+/// Checks one case of the autograd families, dispatching on its op.
 pub fn check(case: &Case) -> Result<(), String> {
     let v = vars(case);
     let get = |name: &str| -> Result<&Var, String> {
@@ -48,14 +63,18 @@ pub fn check(case: &Case) -> Result<(), String> {
             param_usize(case, "stride")?,
             param_usize(case, "padding")?,
         ),
-        "max_pool2d" => get("x")?.max_pool2d(
-            param_usize(case, "kernel_size")?,
+        "max_pool2d" => get("x")?.max_pool2d_window(window(case)?),
+        "avg_pool2d" => get("x")?.avg_pool2d_window(window(case)?),
+        "global_avg_pool" => get("x")?.global_avg_pool(),
+        "shortcut_pad" => get("x")?.shortcut_pad(
             param_usize(case, "stride")?,
+            param_usize(case, "out_channels")?,
         ),
-        "avg_pool2d" => get("x")?.avg_pool2d(
-            param_usize(case, "kernel_size")?,
-            param_usize(case, "stride")?,
+        "cat_channels" => Var::cat(
+            &[get("a")?.clone(), get("b")?.clone(), get("c")?.clone()],
+            1,
         ),
+        "gelu" => get("x")?.gelu(),
         "batch_norm1d" | "batch_norm2d" => {
             let training = case
                 .params

@@ -49,7 +49,13 @@ fn widths(b1: usize, b2: (usize, usize), b3: (usize, usize), b4: usize) -> Width
 /// Convolution (no bias) + batch norm + ReLU named `{name}.conv`, `{name}.bn`.
 fn basic_conv(name: &str, out_channels: usize, kernel: usize) -> Vec<Layer> {
     vec![
-        conv(&format!("{name}.conv"), out_channels, kernel, 1, Init::KaimingNormal),
+        conv(
+            &format!("{name}.conv"),
+            out_channels,
+            kernel,
+            1,
+            Init::KaimingNormal,
+        ),
         bn(&format!("{name}.bn")),
         act(ActivationKind::Relu),
     ]

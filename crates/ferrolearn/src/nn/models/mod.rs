@@ -37,18 +37,17 @@ pub fn lenet5(num_classes: usize) -> ModelSpec {
         padding: 0,
     };
     ModelSpec::sequence(vec![
-            conv(20),
-            relu.clone(),
-            pool.clone(),
-            conv(50),
-            relu.clone(),
-            pool,
-            LayerSpec::Flatten,
-            linear(500),
-            relu,
-            linear(num_classes),
-        ],
-    )
+        conv(20),
+        relu.clone(),
+        pool.clone(),
+        conv(50),
+        relu.clone(),
+        pool,
+        LayerSpec::Flatten,
+        linear(500),
+        relu,
+        linear(num_classes),
+    ])
 }
 
 /// A multilayer perceptron: flatten, then per hidden size a linear layer, optional batch

@@ -33,7 +33,8 @@ impl ModelSpec {
     /// model (for checks and summaries).
     pub fn output_shape(&self, input_shape: &[usize]) -> Result<Vec<usize>> {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
-        let (_, shape) = build_sequence(&self.layers, input_shape, "", |j| j.to_string(), &mut rng)?;
+        let (_, shape) =
+            build_sequence(&self.layers, input_shape, "", |j| j.to_string(), &mut rng)?;
         Ok(shape)
     }
 }

@@ -418,7 +418,8 @@ mod tests {
                         for kx in 0..g.k {
                             let (iy, ix) = (oy * g.stride + ky, ox * g.stride + kx);
                             // Padding: outside the input, a zero for the average only.
-                            let (Some(iy), Some(ix)) = (iy.checked_sub(g.pad), ix.checked_sub(g.pad))
+                            let (Some(iy), Some(ix)) =
+                                (iy.checked_sub(g.pad), ix.checked_sub(g.pad))
                             else {
                                 continue;
                             };
@@ -497,7 +498,9 @@ mod tests {
     #[test]
     #[should_panic(expected = "does not fit")]
     fn padding_beyond_half_the_window_is_refused() {
-        Pool2dGeometry::new(1, 1, (8, 8), 3, 1).padding(2).output_len();
+        Pool2dGeometry::new(1, 1, (8, 8), 3, 1)
+            .padding(2)
+            .output_len();
     }
 
     #[test]
