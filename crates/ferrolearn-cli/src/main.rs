@@ -40,6 +40,9 @@ enum Command {
     Bench(commands::bench::Args),
     /// Check every differentiable op's gradient against finite differences.
     Gradcheck(commands::gradcheck::Args),
+    /// Write a built-in architecture (resnet20, fastnet, ...) as a model file to edit and
+    /// train with `train --model-file`.
+    Model(commands::model::Args),
     /// Fit a classic model (kNN, linear, logistic, SVM, ...) on a CSV or an image dataset,
     /// report train/test figures and save it.
     Fit(commands::fit::Args),
@@ -80,6 +83,7 @@ fn main() -> ExitCode {
             Command::Predict(args) => commands::predict::run(args),
             Command::Bench(args) => commands::bench::run(args),
             Command::Gradcheck(args) => commands::gradcheck::run(args),
+            Command::Model(args) => commands::model::run(args),
             Command::Fit(args) => commands::fit::run(args),
             Command::Cv(args) => commands::cv::run(args),
             Command::Search(args) => commands::search::run(args),

@@ -9,6 +9,7 @@ pub mod cv;
 pub mod eval;
 pub mod fit;
 pub mod gradcheck;
+pub mod model;
 pub mod predict;
 pub mod search;
 pub mod train;

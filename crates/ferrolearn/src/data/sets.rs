@@ -77,6 +77,15 @@ impl DatasetName {
         }
     }
 
+    /// The shape of one image `[C, H, W]` and the number of classes, known without reading
+    /// the files (to build a model for the dataset).
+    pub fn item_shape_and_classes(self) -> ([usize; 3], usize) {
+        match self {
+            DatasetName::Mnist | DatasetName::FashionMnist => ([1, 28, 28], 10),
+            DatasetName::Cifar10 => ([3, 32, 32], 10),
+        }
+    }
+
     /// Directory names the dataset is looked for under, in order (the canonical one first;
     /// `cifar-10-batches-bin` is the directory of the official CIFAR-10 archive).
     fn dir_names(self) -> &'static [&'static str] {

@@ -17,6 +17,31 @@ pub use resnet::resnet;
 
 use super::spec::{LayerSpec, ModelSpec};
 use super::{init::Init, ActivationKind};
+use crate::{Error, Result};
+
+/// A built-in architecture by name, with its default settings: `lenet5`, `mlp` (hidden layers
+/// 256 and 128, ReLU), `resnetN` for any depth `N = 6n + 2` (`resnet20`, `resnet56`...),
+/// `alexnet`, `inception`, `fastnet`.
+///
+/// # Errors
+/// For an unknown name or a ResNet depth that is not `6n + 2`.
+pub fn named(name: &str, num_classes: usize) -> Result<ModelSpec> {
+    Ok(match name {
+        "lenet5" => lenet5(num_classes),
+        "mlp" => mlp(&[256, 128], ActivationKind::Relu, 0.0, false, num_classes),
+        "alexnet" => alexnet(num_classes),
+        "inception" => inception(num_classes),
+        "fastnet" => fastnet(num_classes),
+        _ => match name.strip_prefix("resnet").map(str::parse::<usize>) {
+            Some(Ok(depth)) => resnet(depth, num_classes)?,
+            _ => {
+                return Err(Error::InvalidParameter(format!(
+                    "unknown model {name:?}; known: lenet5, mlp, resnet20 (or resnet32, resnet44, resnet56, any 6n+2), alexnet, inception, fastnet"
+                )))
+            }
+        },
+    })
+}
 
 /// LeNet-5 as in the course notes: conv 1->20 5x5 pad 2, ReLU, max-pool 2, conv 20->50 5x5
 /// pad 2, ReLU, max-pool 2, flatten (2450 for 28x28 inputs), linear 500, ReLU, linear

@@ -164,7 +164,7 @@ fn build_layer(
                 return Err(fail(format!("momentum must be in [0, 1], got {momentum}")));
             }
             let channels = *shape.first().ok_or_else(|| fail("needs channels".into()))?;
-            let bn = BatchNorm::with_options(channels, eps, momentum, freeze_weight);
+            let bn = BatchNorm::with_options(channels, eps as f32, momentum as f32, freeze_weight);
             (Box::new(bn), shape.to_vec())
         }
         LayerSpec::Dropout { p } => {

@@ -42,11 +42,11 @@ fn yes() -> bool {
     true
 }
 
-fn bn_eps() -> f32 {
+fn bn_eps() -> f64 {
     1e-5
 }
 
-fn bn_momentum() -> f32 {
+fn bn_momentum() -> f64 {
     0.1
 }
 
@@ -165,10 +165,10 @@ pub enum LayerSpec {
     BatchNorm {
         /// Added to the variance (default 1e-5).
         #[serde(default = "bn_eps")]
-        eps: f32,
+        eps: f64,
         /// How far the running statistics move towards each batch's (default 0.1).
         #[serde(default = "bn_momentum")]
-        momentum: f32,
+        momentum: f64,
         /// Keep the scale at 1, untrained (default false).
         #[serde(default)]
         freeze_weight: bool,
