@@ -9,7 +9,7 @@ use crate::nn::ActivationKind;
 /// CIFAR: 3x3 convolutions of 48, 128, 192, 192 and 128 filters (the widths of one of the
 /// original's two GPU towers) with max pooling after the first, second and fifth (32 -> 16 ->
 /// 8 -> 4), then dropout 0.5, linear 2048 -> 512, ReLU, dropout 0.5, linear 512 -> 512, ReLU,
-/// linear to the classes. 1.9M parameters.
+/// linear to the classes. 2.1M parameters.
 ///
 /// One modern change: batch norm after each convolution (in place of AlexNet's local response
 /// normalisation), which lets the default recipe train without divergence or warm-up tricks.
