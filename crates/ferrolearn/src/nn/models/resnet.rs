@@ -19,7 +19,7 @@ use crate::{Error, Result};
 /// # Errors
 /// When `depth` is not `6n + 2` with `n >= 1`.
 pub fn resnet(depth: usize, num_classes: usize) -> Result<ModelSpec> {
-    if depth < 8 || (depth - 2) % 6 != 0 {
+    if depth < 8 || !(depth - 2).is_multiple_of(6) {
         return Err(Error::InvalidParameter(format!(
             "a CIFAR ResNet has depth 6n + 2 (20, 32, 44, 56, 110), got {depth}"
         )));
