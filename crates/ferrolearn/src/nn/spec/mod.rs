@@ -1,7 +1,7 @@
 //! Models described as data (`--model-file`, and the `config.json` of every run): a list of
 //! layers whose input sizes are inferred from the data's shape. Layers may branch: a
 //! `parallel` layer feeds one input to several branches and merges them by sum (residual
-//! blocks) or channel concatenation (Inception modules). Building is in [`build`].
+//! blocks) or channel concatenation (Inception modules). [`ModelSpec::build`] makes the modules.
 //!
 //! ```json
 //! {"layers": [
