@@ -103,10 +103,15 @@ mod tests {
         }
     }
 
+    // The expected windows, checked with PyTorch:
+    //   x = torch.arange(1, 13.).reshape(1, 1, 3, 4)
+    //   p = F.pad(x, (2, 2, 2, 2), mode="reflect")[0, 0]; p[0:3, 0:4]; p[4:7, 4:8]
+    //   p1 = F.pad(x, (1, 1, 1, 1), mode="reflect")[0, 0]; p1[1:4, 2:6]
+    //   p1[1:4, 0:4].flip(1)  (the mirrored window in `flips_mirror_the_cropped_window`)
     #[test]
     fn reflect_padding_does_not_repeat_the_edge() {
         // Image rows: [1 2 3 4], [5 6 7 8], [9 10 11 12]. Reflect-padded by 2, row -1 is
-        // row 1 and column -2 is column 2 (torch.nn.functional.pad(mode="reflect")).
+        // row 1 and column -2 is column 2.
         assert_eq!(
             run(2, PaddingMode::Reflect, at(0, 0, false)),
             vec![vec![11, 10, 9, 10], vec![7, 6, 5, 6], vec![3, 2, 1, 2]]
