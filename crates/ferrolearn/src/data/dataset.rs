@@ -1,6 +1,8 @@
 //! An in-memory image dataset: `u8` pixels, one `[C, H, W]` shape for every item, labels and
 //! class names.
 
+use std::sync::Arc;
+
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -11,10 +13,12 @@ use crate::{Error, Result};
 ///
 /// Pixels are kept as `u8` (0..255) in NCHW order, a quarter of the memory of `f32`;
 /// [`super::Loader`] converts them one batch at a time. Built through [`Dataset::new`], which
-/// checks that sizes and labels agree, so every `Dataset` is consistent.
+/// checks that sizes and labels agree, so every `Dataset` is consistent. The pixels are
+/// shared, not copied, by `clone` (a dataset is never modified), so a loader's prefetching
+/// thread can hold the dataset without borrowing it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dataset {
-    images: Vec<u8>,
+    images: Arc<Vec<u8>>,
     item_shape: [usize; 3],
     labels: Vec<u8>,
     class_names: Vec<String>,
@@ -65,7 +69,7 @@ impl Dataset {
             )));
         }
         Ok(Dataset {
-            images,
+            images: Arc::new(images),
             item_shape,
             labels,
             class_names,
@@ -148,7 +152,7 @@ impl Dataset {
             images.extend_from_slice(self.image(i));
         }
         Dataset {
-            images,
+            images: Arc::new(images),
             item_shape: self.item_shape,
             labels: indices.iter().map(|&i| self.labels[i]).collect(),
             class_names: self.class_names.clone(),
@@ -187,11 +191,12 @@ impl Dataset {
 
         // Compact the training items to the front, in order, inside the same buffers.
         let Dataset {
-            mut images,
+            images,
             item_shape,
             mut labels,
             class_names,
         } = self;
+        let mut images = Arc::unwrap_or_clone(images);
         let len = item_shape.iter().product::<usize>();
         let mut kept = 0;
         for i in 0..n {
@@ -207,7 +212,7 @@ impl Dataset {
         images.shrink_to_fit();
         labels.truncate(kept);
         let train = Dataset {
-            images,
+            images: Arc::new(images),
             item_shape,
             labels,
             class_names,

@@ -1,184 +1,19 @@
 //! Mini-batches from a [`Dataset`]: seeded shuffling per epoch, per-channel normalisation and
-//! optional augmentation, turning `u8` pixels into `f32` NCHW tensors one batch at a time.
+//! optional augmentation, turning `u8` pixels into `f32` NCHW tensors one batch at a time,
+//! on the consumer's thread ([`Loader::epoch`]) or ahead of it ([`Loader::epoch_prefetched`]).
 
 use rand::seq::SliceRandom;
-use rand::Rng;
-use rand_chacha::ChaCha8Rng;
-use serde::{Deserialize, Serialize};
 
-use super::Dataset;
+use super::augment::AugmentConfig;
+use super::draws::EpochDraws;
+use super::normalizer::PixelTable;
+use super::plan::EpochPlan;
+use super::{Dataset, Normalizer, Prefetch};
 use crate::seeding::{stream, Purpose};
 use crate::{Error, Result, Tensor};
 
-/// Per-channel normalisation: pixels are scaled to `[0, 1]` (divided by 255), then each
-/// channel `c` becomes `(x - mean[c]) / std[c]`.
-///
-/// Fit it on the training split only ([`Normalizer::fit`]) and apply the same statistics to
-/// validation and test data; it serialises with the model so prediction normalises alike.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Normalizer {
-    mean: Vec<f32>,
-    std: Vec<f32>,
-}
-
-impl Normalizer {
-    /// The per-channel mean and population standard deviation of `dataset`'s pixels, in
-    /// `[0, 1]` units. Sums are exact (integers), so the statistics do not depend on order.
-    /// A channel with zero spread gets std 1 (it is only centred).
-    ///
-    /// # Errors
-    /// `InvalidData` when the dataset is empty.
-    pub fn fit(dataset: &Dataset) -> Result<Normalizer> {
-        if dataset.is_empty() {
-            return Err(Error::InvalidData(
-                "cannot fit a normalizer on an empty dataset".into(),
-            ));
-        }
-        let [channels, h, w] = dataset.item_shape();
-        let plane = h * w;
-        let mut sum = vec![0u64; channels];
-        let mut sum_sq = vec![0u64; channels];
-        for item in dataset.images().chunks_exact(channels * plane) {
-            for (c, px) in item.chunks_exact(plane).enumerate() {
-                sum[c] += px.iter().map(|&p| u64::from(p)).sum::<u64>();
-                sum_sq[c] += px.iter().map(|&p| u64::from(p) * u64::from(p)).sum::<u64>();
-            }
-        }
-        let count = (dataset.len() * plane) as f64;
-        let mut mean = Vec::with_capacity(channels);
-        let mut std = Vec::with_capacity(channels);
-        for c in 0..channels {
-            let m = sum[c] as f64 / count;
-            let var = (sum_sq[c] as f64 / count - m * m).max(0.0);
-            let s = var.sqrt() / 255.0;
-            mean.push((m / 255.0) as f32);
-            std.push(if s > 0.0 { s as f32 } else { 1.0 });
-        }
-        Ok(Normalizer { mean, std })
-    }
-
-    /// A normalizer with given statistics (in `[0, 1]` units), e.g. read from a checkpoint.
-    ///
-    /// # Errors
-    /// `InvalidParameter` when the lengths differ or are 0, or a value is not finite, or a
-    /// std is not > 0.
-    pub fn new(mean: Vec<f32>, std: Vec<f32>) -> Result<Normalizer> {
-        if mean.is_empty() || mean.len() != std.len() {
-            return Err(Error::InvalidParameter(format!(
-                "normalizer needs one mean and one std per channel, got {} and {}",
-                mean.len(),
-                std.len()
-            )));
-        }
-        if let Some(m) = mean.iter().find(|m| !m.is_finite()) {
-            return Err(Error::InvalidParameter(format!(
-                "normalizer mean must be finite, got {m}"
-            )));
-        }
-        if let Some(s) = std.iter().find(|s| !(s.is_finite() && **s > 0.0)) {
-            return Err(Error::InvalidParameter(format!(
-                "normalizer std must be > 0, got {s}"
-            )));
-        }
-        Ok(Normalizer { mean, std })
-    }
-
-    /// The per-channel means, in `[0, 1]` units.
-    pub fn mean(&self) -> &[f32] {
-        &self.mean
-    }
-
-    /// The per-channel standard deviations, in `[0, 1]` units.
-    pub fn std(&self) -> &[f32] {
-        &self.std
-    }
-
-    /// The number of channels.
-    pub fn channels(&self) -> usize {
-        self.mean.len()
-    }
-
-    /// Normalises one `[C, H, W]` image of `u8` pixels into `out` (same length).
-    ///
-    /// # Panics
-    /// When the lengths differ or are not a multiple of the channel count.
-    pub fn apply(&self, image: &[u8], out: &mut [f32]) {
-        assert_eq!(
-            image.len(),
-            out.len(),
-            "normalize: {} pixels into {}",
-            image.len(),
-            out.len()
-        );
-        assert_eq!(
-            image.len() % self.channels(),
-            0,
-            "normalize: {} pixels do not split into {} channels",
-            image.len(),
-            self.channels()
-        );
-        let plane = image.len() / self.channels();
-        for (c, (px, o)) in image
-            .chunks_exact(plane)
-            .zip(out.chunks_exact_mut(plane))
-            .enumerate()
-        {
-            let stats = self.stats(c);
-            for (o, &x) in o.iter_mut().zip(px) {
-                *o = stats.pixel(x);
-            }
-        }
-    }
-
-    /// The mean and standard deviation of channel `c`.
-    fn stats(&self, c: usize) -> ChannelStats {
-        ChannelStats {
-            mean: self.mean[c],
-            std: self.std[c],
-        }
-    }
-}
-
-/// The normalisation of one channel: `(x / 255 - mean) / std` for a byte `x`, computed in that
-/// order so that pixels equal, bit for bit, those of torchvision's `ToTensor` then `Normalize`
-/// (and, with mean 0 and std 1, those of `ToTensor` alone). The loops over it vectorise.
-#[derive(Debug, Clone, Copy)]
-struct ChannelStats {
-    mean: f32,
-    std: f32,
-}
-
-impl ChannelStats {
-    /// No normalisation: the byte scaled to `[0, 1]`.
-    const SCALE_ONLY: ChannelStats = ChannelStats {
-        mean: 0.0,
-        std: 1.0,
-    };
-
-    fn pixel(self, x: u8) -> f32 {
-        (f32::from(x) / 255.0 - self.mean) / self.std
-    }
-}
-
-/// Random transforms applied to each training image as its batch is formed, as torchvision's
-/// `RandomCrop(size, padding)` then `RandomHorizontalFlip()` (before normalisation: padding is
-/// pixel value 0). Draws come from their own seeded stream, so they repeat with the seed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Augment {
-    /// Pad each side by this many zero pixels, then crop a random window of the original size
-    /// (0 disables the crop).
-    pub crop_padding: usize,
-    /// Mirror left-right with probability 1/2.
-    pub horizontal_flip: bool,
-    /// Seed of the augmentation draws (combined with the epoch number).
-    pub seed: u64,
-}
-
-impl Augment {
-    fn is_identity(&self) -> bool {
-        self.crop_padding == 0 && !self.horizontal_flip
-    }
-}
+/// Batches a prefetching epoch keeps queued (one more is being built meanwhile).
+const PREFETCH_DEPTH: usize = 2;
 
 /// One mini-batch: images `[B, C, H, W]` in `f32` (scaled, normalised, augmented) and their
 /// labels.
@@ -192,23 +27,30 @@ pub struct Batch {
 
 /// Cuts a dataset into mini-batches, epoch after epoch.
 ///
-/// The order of epoch `e` is a function of the shuffle seed and `e` alone, so a run resumed
-/// at epoch `e` sees exactly the batches an uninterrupted run would. Without
+/// The order of epoch `e` is a function of the shuffle seed and `e` alone, and each image's
+/// augmentation a function of the augmentation seed, `e` and its position in that order, so
+/// a run resumed at epoch `e` sees exactly the batches an uninterrupted run would, whether
+/// they are prefetched or not and however many threads build them. Without
 /// [`Loader::shuffle`], items come in dataset order (for evaluation).
 ///
 /// ```no_run
 /// # fn main() -> ferrolearn::Result<()> {
-/// use ferrolearn::data::{load, DatasetName, Loader, Normalizer};
-/// let sets = load(DatasetName::Mnist, None)?;
-/// let (train, val) = sets.train.split_validation(0.1, 0)?;
-/// let norm = Normalizer::fit(&train)?;
-/// let loader = Loader::new(&train, 64)?.shuffle(0).normalize(norm)?;
+/// use ferrolearn::data::{load, AugmentConfig, DatasetName, FlipMode, Loader, Normalizer};
+/// let sets = load(DatasetName::Cifar10, None)?;
+/// let norm = Normalizer::fit(&sets.train)?;
+/// let augment = AugmentConfig { crop_padding: 4, flip: FlipMode::Random, ..Default::default() };
+/// let loader = Loader::new(&sets.train, 128)?
+///     .shuffle(0)
+///     .normalize(norm)?
+///     .augment(augment, 0)?;
 /// for epoch in 0..3 {
-///     for batch in loader.epoch(epoch) {
+///     // The next batches are prepared on another thread while this one is used.
+///     for batch in loader.epoch_prefetched(epoch)? {
+///         let batch = batch?;
 ///         let _ = (batch.images.shape(), batch.labels.len());
 ///     }
 /// }
-/// # let _ = val; Ok(()) }
+/// # Ok(()) }
 /// ```
 #[derive(Debug, Clone)]
 pub struct Loader<'a> {
@@ -217,7 +59,8 @@ pub struct Loader<'a> {
     shuffle_seed: Option<u64>,
     drop_last: bool,
     normalizer: Option<Normalizer>,
-    augment: Augment,
+    augment: AugmentConfig,
+    augment_seed: u64,
 }
 
 impl<'a> Loader<'a> {
@@ -238,7 +81,8 @@ impl<'a> Loader<'a> {
             shuffle_seed: None,
             drop_last: false,
             normalizer: None,
-            augment: Augment::default(),
+            augment: AugmentConfig::default(),
+            augment_seed: 0,
         })
     }
 
@@ -270,19 +114,16 @@ impl<'a> Loader<'a> {
         Ok(self)
     }
 
-    /// Augments every image with `augment` (for training loaders only).
+    /// Augments every image as `config` says (for training loaders only), with random
+    /// choices drawn from `seed`'s augmentation streams.
     ///
     /// # Errors
-    /// `InvalidParameter` when the crop padding exceeds the image's height or width.
-    pub fn augment(mut self, augment: Augment) -> Result<Loader<'a>> {
-        let [_, h, w] = self.dataset.item_shape();
-        if augment.crop_padding > h.min(w) {
-            return Err(Error::InvalidParameter(format!(
-                "crop padding must be <= the image size ({h}x{w}), got {}",
-                augment.crop_padding
-            )));
-        }
-        self.augment = augment;
+    /// `InvalidParameter` when `config` does not fit the images
+    /// ([`AugmentConfig::validate`]).
+    pub fn augment(mut self, config: AugmentConfig, seed: u64) -> Result<Loader<'a>> {
+        config.validate(self.dataset.item_shape())?;
+        self.augment = config;
+        self.augment_seed = seed;
         Ok(self)
     }
 
@@ -301,8 +142,32 @@ impl<'a> Loader<'a> {
         self.dataset
     }
 
-    /// The batches of epoch `epoch` (0-based), in that epoch's order.
-    pub fn epoch(&self, epoch: u64) -> Batches<'_> {
+    /// The batches of epoch `epoch` (0-based), in that epoch's order, each built when asked
+    /// for, its images spread over the current rayon pool.
+    pub fn epoch(&self, epoch: u64) -> Batches {
+        Batches {
+            plan: self.plan(epoch),
+            next: 0,
+        }
+    }
+
+    /// The batches of epoch `epoch`, the same as [`Loader::epoch`]'s, built on a thread of
+    /// their own up to three ahead of the consumer, so that preparing them overlaps with
+    /// using them. That thread builds one image after another: it takes at most one core
+    /// from the training step. Dropping the iterator early stops and joins the thread.
+    ///
+    /// # Errors
+    /// `Training` when the thread cannot be started; each item is an error (and the last)
+    /// if the thread fails.
+    pub fn epoch_prefetched(&self, epoch: u64) -> Result<Prefetch<Batch>> {
+        let plan = self.plan(epoch);
+        Prefetch::spawn(plan.num_batches(), PREFETCH_DEPTH, move |b| {
+            plan.build(b, false)
+        })
+    }
+
+    /// The order, pixel tables and augmentation draws of epoch `epoch`.
+    fn plan(&self, epoch: u64) -> EpochPlan {
         let mut order: Vec<usize> = (0..self.dataset.len()).collect();
         if let Some(seed) = self.shuffle_seed {
             order.shuffle(&mut stream(seed, Purpose::Shuffle, epoch));
@@ -310,144 +175,64 @@ impl<'a> Loader<'a> {
         if self.drop_last {
             order.truncate(self.num_batches() * self.batch_size);
         }
-        let channels = self.dataset.item_shape()[0];
-        let stats = (0..channels)
-            .map(|c| match &self.normalizer {
-                Some(n) => n.stats(c),
-                None => ChannelStats::SCALE_ONLY,
-            })
-            .collect();
-        Batches {
-            loader: self,
+        let [channels, h, w] = self.dataset.item_shape();
+        let augment = (!self.augment.is_identity()).then(|| {
+            let draws = EpochDraws::new(
+                self.augment,
+                self.augment_seed,
+                epoch,
+                [h, w],
+                self.dataset.len(),
+            );
+            (self.augment, draws)
+        });
+        EpochPlan {
+            dataset: self.dataset.clone(),
             order,
-            next: 0,
-            stats,
-            rng: stream(self.augment.seed, Purpose::Augment, epoch),
+            batch_size: self.batch_size,
+            tables: PixelTable::per_channel(self.normalizer.as_ref(), channels),
+            augment,
         }
     }
 }
 
 /// The batches of one epoch, from [`Loader::epoch`].
 #[derive(Debug)]
-pub struct Batches<'l> {
-    loader: &'l Loader<'l>,
-    /// Item indices in this epoch's order (cut to whole batches when dropping the last).
-    order: Vec<usize>,
-    /// Position in `order` of the next batch's first item.
+pub struct Batches {
+    plan: EpochPlan,
+    /// The next batch's number.
     next: usize,
-    /// The normalisation of each channel.
-    stats: Vec<ChannelStats>,
-    /// Draws of the augmentation.
-    rng: ChaCha8Rng,
 }
 
-impl Batches<'_> {
+impl Batches {
     /// The item indices of this epoch, in order (what the batches will hold).
     pub fn order(&self) -> &[usize] {
-        &self.order
-    }
-
-    /// Appends item `i`, scaled and normalised, to `out`.
-    fn push_item(&self, i: usize, out: &mut Vec<f32>) {
-        let dataset = self.loader.dataset;
-        let [_, h, w] = dataset.item_shape();
-        for (px, &stats) in dataset.image(i).chunks_exact(h * w).zip(&self.stats) {
-            out.extend(px.iter().map(|&x| stats.pixel(x)));
-        }
-    }
-
-    /// Writes item `i` into `out`, randomly cropped and flipped as the loader's [`Augment`]
-    /// says.
-    fn write_augmented(&mut self, i: usize, out: &mut [f32]) {
-        let dataset = self.loader.dataset;
-        let [_, h, w] = dataset.item_shape();
-        let plane = h * w;
-        let image = dataset.image(i);
-        let aug = self.loader.augment;
-        let pad = aug.crop_padding;
-        let (dy, dx) = if pad > 0 {
-            (
-                self.rng.gen_range(0..=2 * pad),
-                self.rng.gen_range(0..=2 * pad),
-            )
-        } else {
-            (pad, pad)
-        };
-        let flip = aug.horizontal_flip && self.rng.gen_bool(0.5);
-        for (c, (px, o)) in image
-            .chunks_exact(plane)
-            .zip(out.chunks_exact_mut(plane))
-            .enumerate()
-        {
-            let stats = self.stats[c];
-            // Cropped column x reads source column x + dx - pad; those in [lo, hi) exist.
-            let lo = pad.saturating_sub(dx).min(w);
-            let hi = (w + pad).saturating_sub(dx).min(w).max(lo);
-            let src_cols = lo + dx - pad..hi + dx - pad;
-            for (y, row) in o.chunks_exact_mut(w).enumerate() {
-                row.fill(stats.pixel(0));
-                // Output row y reads padded row y + dy, i.e. source row y + dy - pad.
-                let Some(sy) = (y + dy).checked_sub(pad).filter(|&sy| sy < h) else {
-                    continue;
-                };
-                let src = &px[sy * w..(sy + 1) * w][src_cols.clone()];
-                let px_value = |&x: &u8| stats.pixel(x);
-                if flip {
-                    // The flip moves cropped column x to w - 1 - x.
-                    let dst = row[w - hi..w - lo].iter_mut().rev();
-                    dst.zip(src.iter().map(px_value)).for_each(|(o, v)| *o = v);
-                } else {
-                    let dst = row[lo..hi].iter_mut();
-                    dst.zip(src.iter().map(px_value)).for_each(|(o, v)| *o = v);
-                }
-            }
-        }
+        &self.plan.order
     }
 }
 
-impl Iterator for Batches<'_> {
+impl Iterator for Batches {
     type Item = Batch;
 
     fn next(&mut self) -> Option<Batch> {
-        if self.next >= self.order.len() {
+        if self.next >= self.plan.num_batches() {
             return None;
         }
-        let end = (self.next + self.loader.batch_size).min(self.order.len());
-        let dataset = self.loader.dataset;
-        let item_len = dataset.item_len();
-        let mut data = Vec::with_capacity((end - self.next) * item_len);
-        let mut labels = Vec::with_capacity(end - self.next);
-        let augment = !self.loader.augment.is_identity();
-        for k in self.next..end {
-            let i = self.order[k];
-            if augment {
-                let start = data.len();
-                data.resize(start + item_len, 0.0);
-                self.write_augmented(i, &mut data[start..]);
-            } else {
-                self.push_item(i, &mut data);
-            }
-            labels.push(dataset.label(i));
-        }
-        self.next = end;
-        let [c, h, w] = dataset.item_shape();
-        Some(Batch {
-            images: Tensor::from_vec(data, &[labels.len(), c, h, w]),
-            labels,
-        })
+        self.next += 1;
+        Some(self.plan.build(self.next - 1, true))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let left = (self.order.len() - self.next).div_ceil(self.loader.batch_size);
+        let left = self.plan.num_batches() - self.next;
         (left, Some(left))
     }
 }
 
-impl ExactSizeIterator for Batches<'_> {}
-
+impl ExactSizeIterator for Batches {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::{FlipMode, PaddingMode};
 
     /// `n` items of shape [1, 2, 3] whose pixels are all `i` (item index), labels `i % 4`.
     fn toy(n: usize) -> Dataset {
@@ -512,28 +297,25 @@ mod tests {
     }
 
     #[test]
-    fn normalizer_fits_and_applies() {
+    fn batches_are_normalised() {
         let d = toy(3); // pixels 0, 1, 2 in equal numbers
         let n = Normalizer::fit(&d).expect("non-empty");
-        let mean = 1.0f64 / 255.0;
-        let std = (2.0f64 / 3.0).sqrt() / 255.0;
-        assert!((f64::from(n.mean()[0]) - mean).abs() < 1e-7);
-        assert!((f64::from(n.std()[0]) - std).abs() < 1e-7);
         let loader = Loader::new(&d, 3)
             .expect("valid")
             .normalize(n.clone())
             .expect("1 channel");
         let batch = loader.epoch(0).next().expect("one batch");
-        let want = ((2.0 / 255.0 - mean) / std) as f32;
-        assert!((batch.images.data()[12] - want).abs() < 1e-5);
-        let mut out = [0.0f32; 6];
-        n.apply(d.image(2), &mut out);
-        assert!((out[0] - want).abs() < 1e-5);
+        let mut want = [0.0f32; 6];
+        n.apply(d.image(2), &mut want);
+        assert_eq!(&batch.images.data()[12..], &want, "bit for bit");
         let two = Normalizer::new(vec![0.5, 0.5], vec![1.0, 1.0]).expect("valid");
-        assert!(Loader::new(&d, 3).expect("valid").normalize(two).is_err());
-        assert!(Normalizer::new(vec![0.5], vec![0.0]).is_err());
-        let flat = Dataset::new(vec![7; 6], [1, 2, 3], vec![0], vec!["a".into()]).expect("valid");
-        assert_eq!(Normalizer::fit(&flat).expect("non-empty").std(), &[1.0]);
+        let e = Loader::new(&d, 3)
+            .expect("valid")
+            .normalize(two)
+            .unwrap_err();
+        assert!(e
+            .to_string()
+            .contains("normalizer has 2 channels but the images 1"));
     }
 
     #[test]
@@ -543,22 +325,23 @@ mod tests {
         let img: Vec<u8> = (1..=9).collect();
         let d =
             Dataset::new(img.repeat(64), [1, 3, 3], vec![0; 64], vec!["a".into()]).expect("valid");
-        let aug = Augment {
+        let aug = AugmentConfig {
             crop_padding: 1,
-            horizontal_flip: true,
-            seed: 11,
+            padding_mode: PaddingMode::Black,
+            flip: FlipMode::Random,
+            cutout: None,
         };
         let loader = Loader::new(&d, 64)
             .expect("valid")
-            .augment(aug)
+            .augment(aug, 11)
             .expect("padding fits");
-        let too_wide = Augment {
+        let too_wide = AugmentConfig {
             crop_padding: 4,
             ..aug
         };
         let e = Loader::new(&d, 64)
             .expect("valid")
-            .augment(too_wide)
+            .augment(too_wide, 11)
             .unwrap_err();
         assert!(e
             .to_string()
@@ -597,5 +380,124 @@ mod tests {
         assert_eq!(again.images.data(), batch.images.data());
         let next_epoch = loader.epoch(1).next().expect("one batch");
         assert_ne!(next_epoch.images.data(), batch.images.data());
+    }
+
+    /// 40 CIFAR-like 3x8x8 images of varied pixels, labels `i % 4`.
+    fn colour(n: usize) -> Dataset {
+        let images = (0..n * 192).map(|k| (k * 37 % 251) as u8).collect();
+        let labels = (0..n).map(|i| (i % 4) as u8).collect();
+        let names = (0..4).map(|c| c.to_string()).collect();
+        Dataset::new(images, [3, 8, 8], labels, names).expect("valid")
+    }
+
+    /// Every transform on: reflect crops, alternating flips, cutout, normalisation.
+    fn full(d: &Dataset) -> Loader<'_> {
+        let config = AugmentConfig {
+            crop_padding: 2,
+            padding_mode: PaddingMode::Reflect,
+            flip: FlipMode::Alternating,
+            cutout: Some(3),
+        };
+        let norm = Normalizer::fit(d).expect("non-empty");
+        Loader::new(d, 16)
+            .expect("valid")
+            .shuffle(4)
+            .normalize(norm)
+            .expect("3 channels")
+            .augment(config, 9)
+            .expect("fits")
+    }
+
+    fn pixels(batches: impl Iterator<Item = Batch>) -> Vec<(Vec<u32>, Vec<usize>)> {
+        batches
+            .map(|b| {
+                (
+                    b.images.data().iter().map(|v| v.to_bits()).collect(),
+                    b.labels,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn batches_do_not_depend_on_prefetching_or_thread_count() {
+        let d = colour(40);
+        let loader = full(&d);
+        for epoch in [0, 1] {
+            let in_pool = |threads: usize| {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .expect("pool");
+                pool.install(|| pixels(loader.epoch(epoch)))
+            };
+            let one = in_pool(1);
+            assert_eq!(one.len(), 3);
+            assert_eq!(one[2].1.len(), 8, "a short last batch");
+            assert_eq!(in_pool(3), one, "3 threads, epoch {epoch}");
+            let prefetched = loader
+                .epoch_prefetched(epoch)
+                .expect("thread")
+                .map(|b| b.expect("no failure"));
+            assert_eq!(pixels(prefetched), one, "prefetched, epoch {epoch}");
+        }
+        assert_ne!(pixels(loader.epoch(0)), pixels(loader.epoch(1)));
+    }
+
+    #[test]
+    fn a_prefetching_epoch_dropped_early_ends_cleanly() {
+        let d = colour(40);
+        let loader = full(&d).drop_last(true);
+        let mut batches = loader.epoch_prefetched(3).expect("thread");
+        let first = batches.next().expect("a batch").expect("no failure");
+        drop(batches);
+        assert_eq!(pixels([first].into_iter()), pixels(loader.epoch(3).take(1)));
+        let all: Vec<Batch> = loader
+            .epoch_prefetched(3)
+            .expect("thread")
+            .map(|b| b.expect("no failure"))
+            .collect();
+        assert_eq!(all.len(), 2, "dropping the short last batch");
+    }
+
+    #[test]
+    fn cutout_zeroes_one_square_and_keeps_the_rest() {
+        // One 1x6x6 image of ones: without a normaliser the output is 1/255 outside the
+        // cutout and 0 inside it.
+        let d = Dataset::new(vec![1; 36 * 200], [1, 6, 6], vec![0; 200], vec!["a".into()])
+            .expect("valid");
+        let config = AugmentConfig {
+            cutout: Some(4),
+            ..AugmentConfig::default()
+        };
+        let loader = Loader::new(&d, 200)
+            .expect("valid")
+            .augment(config, 1)
+            .expect("fits");
+        let batch = loader.epoch(0).next().expect("one batch");
+        let mut clipped = 0;
+        for image in batch.images.data().chunks(36) {
+            let zero: Vec<(usize, usize)> = (0..36)
+                .filter(|&k| image[k] == 0.0)
+                .map(|k| (k / 6, k % 6))
+                .collect();
+            assert!(image.iter().all(|&v| v == 0.0 || v == 1.0 / 255.0));
+            let (rows, cols) = (
+                zero.iter()
+                    .map(|p| p.0)
+                    .collect::<std::collections::BTreeSet<_>>(),
+                zero.iter()
+                    .map(|p| p.1)
+                    .collect::<std::collections::BTreeSet<_>>(),
+            );
+            assert_eq!(zero.len(), rows.len() * cols.len(), "a rectangle");
+            assert!((2..=4).contains(&rows.len()) && (2..=4).contains(&cols.len()));
+            let contiguous = |s: &std::collections::BTreeSet<usize>| {
+                s.last().expect("non-empty") - s.first().expect("non-empty") + 1 == s.len()
+            };
+            assert!(contiguous(&rows) && contiguous(&cols));
+            clipped += usize::from(rows.len() < 4 || cols.len() < 4);
+        }
+        assert!((120..180).contains(&clipped), "{clipped} of 200 clipped");
     }
 }

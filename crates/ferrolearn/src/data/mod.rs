@@ -8,6 +8,12 @@
 //!   -> Loader (seeded shuffle per epoch, mini-batches, augmentation)  ->  Batch (f32 NCHW)
 //! ```
 //!
+//! A training loader augments each image ([`AugmentConfig`]: random crop from a zero-,
+//! reflect- or black-padded image, horizontal flip, cutout) as its batch is built, from
+//! random draws fixed by the seed, the epoch and the image's position in the epoch;
+//! [`Loader::epoch_prefetched`] builds the next batches on another thread ([`Prefetch`])
+//! while the current one is used, with the same results.
+//!
 //! [`load`] finds a named dataset ([`DatasetName`]) in a data directory
 //! ([`resolve_data_dir`]) and returns its train and test [`Dataset`]s. Pixels stay `u8` in
 //! memory (MNIST's 60000 training images are 47 MB) and become `f32` one batch at a time.
@@ -15,19 +21,28 @@
 //! Every reader checks the sizes a header declares against the file before allocating, and
 //! its errors name the file and what is wrong with it.
 
+mod augment;
 pub mod cifar;
 pub mod csv;
 mod dataset;
+mod draws;
 pub mod idx;
 mod loader;
+mod normalizer;
 mod picture;
+mod plan;
+mod prefetch;
 mod sets;
+mod transform;
 
+pub use augment::{AugmentConfig, FlipMode, PaddingMode};
 pub use cifar::{read_cifar_batch, read_cifar_class_names, CifarBatch};
 pub use dataset::Dataset;
 pub use idx::{read_idx, IdxArray};
-pub use loader::{Augment, Batch, Batches, Loader, Normalizer};
+pub use loader::{Batch, Batches, Loader};
+pub use normalizer::Normalizer;
 pub use picture::{load_picture, Invert};
+pub use prefetch::Prefetch;
 pub use sets::{
     load, load_cifar10, load_fashion_mnist, load_mnist, resolve_data_dir, DatasetName, TrainTest,
     DATA_ENV,

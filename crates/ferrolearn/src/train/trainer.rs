@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::checkpoint::{self, existing_checkpoint, read_json, swap_dir, write_json};
 use super::config::TrainConfig;
 use crate::autograd::{no_grad, Var};
-use crate::data::{Augment, Dataset, Loader, Normalizer};
+use crate::data::{AugmentConfig, Dataset, FlipMode, Loader, Normalizer, PaddingMode};
 use crate::nn::{Context, Module, Sequential};
 use crate::optim::{clip_grad_norm, Optimizer, OptimizerState, Penalty, Schedule, ScheduleState};
 use crate::seeding::{stream, Purpose};
@@ -313,11 +313,18 @@ impl Trainer {
             loader = loader.normalize(n.clone())?;
         }
         if self.config.augment_crop_padding > 0 || self.config.augment_flip {
-            loader = loader.augment(Augment {
+            let flip = if self.config.augment_flip {
+                FlipMode::Random
+            } else {
+                FlipMode::None
+            };
+            let augment = AugmentConfig {
                 crop_padding: self.config.augment_crop_padding,
-                horizontal_flip: self.config.augment_flip,
-                seed: self.config.seed,
-            })?;
+                padding_mode: PaddingMode::Black,
+                flip,
+                cutout: None,
+            };
+            loader = loader.augment(augment, self.config.seed)?;
         }
         while self.state.epochs_done < self.config.epochs {
             let epoch = self.state.epochs_done + 1;
