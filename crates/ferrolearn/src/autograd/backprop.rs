@@ -429,24 +429,28 @@ fn input_grads(op: &Op, out: &Tensor, g: &Tensor) -> Vec<Option<Tensor>> {
             axes,
             mode,
         } => {
-            let param_shape = inv_std.shape().to_vec();
-            let gamma_b = gamma.value().reshape(&param_shape);
-            let ggamma = g
-                .mul(xhat)
-                .sum_to_shape(&param_shape)
-                .reshape(gamma.shape());
-            let gbeta = g.sum_to_shape(&param_shape).reshape(beta.shape());
-            let dxhat = g.mul(&gamma_b);
-            let gx = match mode {
-                NormMode::Eval => dxhat.mul(inv_std),
-                NormMode::Training => {
-                    // dx = inv_std * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)).
-                    let mean_d = dxhat.mean_axes(axes, true);
-                    let mean_dx = dxhat.mul(xhat).mean_axes(axes, true);
-                    dxhat.sub(&mean_d).sub(&xhat.mul(&mean_dx)).mul(inv_std)
-                }
-            };
-            debug_assert_eq!(gx.shape(), x.shape());
+            // One parallel pass for the per-channel sums, one for grad_x
+            // (crate::tensor::kernels::batch_norm); `axes` are 0 and the spatial axes.
+            let shape = x.shape();
+            let c = shape[1];
+            let inner: usize = axes[1..].iter().map(|&a| shape[a]).product();
+            let (mut gx, mut ggamma, mut gbeta) =
+                (vec![0.0; g.numel()], vec![0.0; c], vec![0.0; c]);
+            crate::tensor::kernels::batch_norm_backward(
+                g.data(),
+                xhat.data(),
+                c,
+                inner,
+                gamma.value().data(),
+                inv_std.data(),
+                matches!(mode, NormMode::Training),
+                &mut gx,
+                &mut ggamma,
+                &mut gbeta,
+            );
+            let gx = Tensor::from_vec(gx, shape);
+            let ggamma = Tensor::from_vec(ggamma, gamma.shape());
+            let gbeta = Tensor::from_vec(gbeta, beta.shape());
             vec![Some(gx), Some(ggamma), Some(gbeta)]
         }
         Dropout(_, mask) => vec![Some(g.mul(mask))],

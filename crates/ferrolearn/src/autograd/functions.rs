@@ -509,32 +509,40 @@ pub fn batch_norm(
     let axes: Vec<usize> = (0..shape.len()).filter(|&a| a != 1).collect();
     let mut param_shape = vec![1; shape.len()];
     param_shape[1] = c;
+    // The kernels see the data as [N, C, inner]; statistics and normalisation run in one
+    // parallel pass each (crate::tensor::kernels::batch_norm).
+    let inner: usize = shape[2..].iter().product();
     let (mean, var, mode) = if training {
+        let (mut mean, mut var) = (vec![0.0; c], vec![0.0; c]);
+        crate::tensor::kernels::batch_norm_stats(x.value().data(), c, inner, &mut mean, &mut var);
         let m: usize = axes.iter().map(|&a| shape[a]).product();
-        let mean = x.value().mean_axes(&axes, true);
-        let var = x.value().var_axes(&axes, false, true);
-        let unbiased = var
-            .mul_scalar(m as f32 / (m.max(2) - 1) as f32)
-            .reshape(&[c]);
+        let (mean, var) = (Tensor::from_vec(mean, &[c]), Tensor::from_vec(var, &[c]));
+        let unbiased = var.mul_scalar(m as f32 / (m.max(2) - 1) as f32);
         *running_mean = running_mean
             .mul_scalar(1.0 - momentum)
-            .add(&mean.reshape(&[c]).mul_scalar(momentum));
+            .add(&mean.mul_scalar(momentum));
         *running_var = running_var
             .mul_scalar(1.0 - momentum)
             .add(&unbiased.mul_scalar(momentum));
         (mean, var, NormMode::Training)
     } else {
-        (
-            running_mean.reshape(&param_shape),
-            running_var.reshape(&param_shape),
-            NormMode::Eval,
-        )
+        (running_mean.clone(), running_var.clone(), NormMode::Eval)
     };
-    let inv_std = var.map(|v| 1.0 / (v + eps).sqrt());
-    let xhat = x.value().sub(&mean).mul(&inv_std);
-    let y = xhat
-        .mul(&gamma.value().reshape(&param_shape))
-        .add(&beta.value().reshape(&param_shape));
+    let inv_std: Vec<f32> = var.data().iter().map(|v| 1.0 / (v + eps).sqrt()).collect();
+    let (mut xhat, mut y) = (vec![0.0; x.value().numel()], vec![0.0; x.value().numel()]);
+    crate::tensor::kernels::batch_norm_forward(
+        x.value().data(),
+        c,
+        inner,
+        mean.data(),
+        &inv_std,
+        gamma.value().data(),
+        beta.value().data(),
+        &mut xhat,
+        &mut y,
+    );
+    let (xhat, y) = (Tensor::from_vec(xhat, &shape), Tensor::from_vec(y, &shape));
+    let inv_std = Tensor::from_vec(inv_std, &param_shape);
     let op = Op::BatchNorm {
         x: x.clone(),
         gamma: gamma.clone(),
