@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::op::{NormMode, Op};
 use super::var::{Var, VarId};
+use crate::tensor::special::gelu_derivative;
 use crate::tensor::{ShapeError, Tensor};
 
 /// Gradients of a scalar with respect to the leaves that require them, keyed by [`VarId`].
@@ -290,9 +291,19 @@ fn input_grads(op: &Op, out: &Tensor, g: &Tensor) -> Vec<Option<Tensor>> {
         AvgPool2d { x, window } => {
             vec![Some(Tensor::avg_pool2d_backward(g, x.shape(), window))]
         }
+        GlobalAvgPool(x) => {
+            let s = x.shape();
+            let hw = (s[2] * s[3]) as f32;
+            let g = g.mul_scalar(1.0 / hw).reshape(&[s[0], s[1], 1, 1]);
+            vec![Some(g.broadcast_to(s))]
+        }
+        ShortcutPad { x, stride } => {
+            vec![Some(Tensor::shortcut_pad_backward(g, x.shape(), *stride))]
+        }
         Sigmoid(_) => vec![Some(chain_output(out, g, |y| y * (1.0 - y)))],
         Tanh(_) => vec![Some(chain_output(out, g, |y| 1.0 - y * y))],
         Relu(x) => vec![Some(chain_input(x, g, |x| f32::from(x > 0.0)))],
+        Gelu(x) => vec![Some(chain_input(x, g, gelu_derivative))],
         LeakyRelu(x, slope) => {
             let s = *slope;
             vec![Some(chain_input(x, g, |x| if x > 0.0 { 1.0 } else { s }))]

@@ -7,7 +7,7 @@ use rand::Rng;
 
 use super::op::{NormMode, Op};
 use super::var::Var;
-use crate::tensor::{PoolWindow, ShapeError, Tensor};
+use crate::tensor::{ShapeError, Tensor};
 
 /// SELU's alpha (Klambauer et al. 2017), as in PyTorch.
 pub const SELU_ALPHA: f32 = 1.673_263_2;
@@ -305,37 +305,6 @@ impl Var {
         Var::from_op(value, op)
     }
 
-    /// Max pooling with a `kernel x kernel` window, no padding, floor mode.
-    ///
-    /// # Shapes
-    /// `[N, C, H, W]` -> `[N, C, (H - k)/s + 1, (W - k)/s + 1]`.
-    pub fn max_pool2d(&self, kernel: usize, stride: usize) -> Var {
-        let window = PoolWindow::new(kernel, stride);
-        let (value, argmax) = self.value().max_pool2d(&window);
-        let op = Op::MaxPool2d {
-            x: self.clone(),
-            window,
-            argmax,
-        };
-        Var::from_op(value, op)
-    }
-
-    /// Average pooling with a `kernel x kernel` window (divides by `k * k`), no padding.
-    ///
-    /// # Shapes
-    /// `[N, C, H, W]` -> `[N, C, (H - k)/s + 1, (W - k)/s + 1]`.
-    pub fn avg_pool2d(&self, kernel: usize, stride: usize) -> Var {
-        let window = PoolWindow::new(kernel, stride);
-        let value = self.value().avg_pool2d(&window);
-        Var::from_op(
-            value,
-            Op::AvgPool2d {
-                x: self.clone(),
-                window,
-            },
-        )
-    }
-
     /// Logistic sigmoid, computed without overflow for large |x|.
     pub fn sigmoid(&self) -> Var {
         Var::from_op(self.value().map(stable_sigmoid), Op::Sigmoid(self.clone()))
@@ -349,6 +318,11 @@ impl Var {
     /// `max(x, 0)`.
     pub fn relu(&self) -> Var {
         Var::from_op(self.value().map(|x| x.max(0.0)), Op::Relu(self.clone()))
+    }
+
+    /// GELU, `x * Phi(x)` (the exact erf form, as PyTorch's `nn.GELU()`).
+    pub fn gelu(&self) -> Var {
+        Var::from_op(self.value().gelu(), Op::Gelu(self.clone()))
     }
 
     /// `x` for positive inputs, `slope * x` otherwise.

@@ -11,6 +11,7 @@ mod functions;
 mod gradcheck;
 mod losses;
 mod op;
+mod pooling;
 pub mod suite;
 mod var;
 

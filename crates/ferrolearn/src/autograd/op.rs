@@ -80,9 +80,15 @@ pub(crate) enum Op {
         x: Var,
         window: PoolWindow,
     },
+    GlobalAvgPool(Var),
+    ShortcutPad {
+        x: Var,
+        stride: usize,
+    },
     Sigmoid(Var),
     Tanh(Var),
     Relu(Var),
+    Gelu(Var),
     LeakyRelu(Var, f32),
     Prelu(Var, Var),
     Elu(Var, f32),
@@ -163,9 +169,12 @@ impl Op {
             Conv2d { .. } => "conv2d",
             MaxPool2d { .. } => "max_pool2d",
             AvgPool2d { .. } => "avg_pool2d",
+            GlobalAvgPool(..) => "global_avg_pool",
+            ShortcutPad { .. } => "shortcut_pad",
             Sigmoid(..) => "sigmoid",
             Tanh(..) => "tanh",
             Relu(..) => "relu",
+            Gelu(..) => "gelu",
             LeakyRelu(..) => "leaky_relu",
             Prelu(..) => "prelu",
             Elu(..) => "elu",
@@ -210,6 +219,8 @@ impl Op {
             | Sigmoid(x)
             | Tanh(x)
             | Relu(x)
+            | Gelu(x)
+            | GlobalAvgPool(x)
             | LeakyRelu(x, _)
             | Elu(x, _)
             | Selu(x)
@@ -226,6 +237,7 @@ impl Op {
             | IndexSelect { x, .. }
             | MaxPool2d { x, .. }
             | AvgPool2d { x, .. }
+            | ShortcutPad { x, .. }
             | Maxout { x, .. }
             | BinaryHinge { x, .. } => vec![x],
             CrossEntropy { logits, .. } => vec![logits],

@@ -8,7 +8,7 @@ use rand_chacha::ChaCha8Rng;
 use super::functions::batch_norm;
 use super::gradcheck::{gradcheck, GradcheckOptions, GradcheckReport};
 use super::var::Var;
-use crate::tensor::Tensor;
+use crate::tensor::{PoolWindow, Tensor};
 
 /// A differentiable function under test.
 pub type CheckedFn = Box<dyn Fn(&[Var]) -> Var>;
@@ -264,6 +264,27 @@ pub fn cases() -> Vec<GradcheckCase> {
             vec![("x", normal(&[1, 1, 5, 4], 27))],
             |v| v[0].avg_pool2d(3, 1),
         ),
+        GradcheckCase::new(
+            "max_pool2d 3/1 pad 1 (GoogLeNet's pooling branch)",
+            vec![("x", distinct(&[1, 2, 4, 5], 60))],
+            |v| v[0].max_pool2d_window(PoolWindow::new(3, 1).padding(1)),
+        ),
+        GradcheckCase::new(
+            "avg_pool2d 3/2 pad 1",
+            vec![("x", normal(&[2, 1, 5, 4], 61))],
+            |v| v[0].avg_pool2d_window(PoolWindow::new(3, 2).padding(1)),
+        ),
+        GradcheckCase::new(
+            "global_avg_pool",
+            vec![("x", normal(&[2, 3, 3, 2], 62))],
+            |v| v[0].global_avg_pool(),
+        ),
+        GradcheckCase::new(
+            "shortcut_pad stride 2, 3 -> 6 channels",
+            vec![("x", normal(&[2, 3, 5, 4], 63))],
+            |v| v[0].shortcut_pad(2, 6),
+        ),
+        GradcheckCase::new("gelu", vec![("x", normal(&[3, 5], 64))], |v| v[0].gelu()),
         GradcheckCase::new("sigmoid", vec![("x", normal(&[6], 28))], |v| v[0].sigmoid()),
         GradcheckCase::new("tanh", vec![("x", normal(&[6], 28))], |v| v[0].tanh()),
         GradcheckCase::new("relu", vec![("x", away_from_zero(&[8], 29))], |v| {

@@ -15,6 +15,8 @@ use crate::tensor::Tensor;
 pub enum ActivationKind {
     /// `max(x, 0)`.
     Relu,
+    /// `x Phi(x)`, the exact (erf) GELU.
+    Gelu,
     /// `x` or `slope * x` for negative inputs.
     LeakyRelu {
         /// The negative slope (PyTorch's default 0.01).
@@ -50,6 +52,7 @@ impl ActivationKind {
     pub fn apply(self, x: &Var) -> Var {
         match self {
             ActivationKind::Relu => x.relu(),
+            ActivationKind::Gelu => x.gelu(),
             ActivationKind::LeakyRelu { slope } => x.leaky_relu(slope),
             ActivationKind::Elu { alpha } => x.elu(alpha),
             ActivationKind::Selu => x.selu(),
@@ -59,11 +62,12 @@ impl ActivationKind {
         }
     }
 
-    /// Parses a name as used on the command line: relu, leaky_relu, elu, selu, sigmoid, tanh,
-    /// softplus.
+    /// Parses a name as used on the command line: relu, gelu, leaky_relu, elu, selu, sigmoid,
+    /// tanh, softplus.
     pub fn from_name(name: &str) -> Option<ActivationKind> {
         Some(match name {
             "relu" => ActivationKind::Relu,
+            "gelu" => ActivationKind::Gelu,
             "leaky_relu" => ActivationKind::LeakyRelu { slope: 0.01 },
             "elu" => ActivationKind::Elu { alpha: 1.0 },
             "selu" => ActivationKind::Selu,

@@ -11,6 +11,7 @@ pub mod init;
 mod linear;
 pub mod models;
 mod norm;
+mod parallel;
 mod pool;
 mod residual;
 mod sequential;
@@ -25,7 +26,8 @@ pub use activation::{Activation, ActivationKind, Dropout, Maxout, Prelu};
 pub use conv::Conv2d;
 pub use linear::Linear;
 pub use norm::BatchNorm;
-pub use pool::{AvgPool2d, Flatten, MaxPool2d};
+pub use parallel::{Merge, Parallel};
+pub use pool::{AvgPool2d, Flatten, GlobalAvgPool, MaxPool2d, Scale, ShortcutPad};
 pub use residual::ResidualBlock;
 pub use sequential::Sequential;
 

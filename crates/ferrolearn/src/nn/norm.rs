@@ -15,19 +15,34 @@ pub struct BatchNorm {
     running_var: Tensor,
     momentum: f32,
     eps: f32,
+    /// The scale `gamma` is not trained (PyTorch: `weight.requires_grad = False`, as fast
+    /// CIFAR recipes do); it is then saved as a buffer under the same name.
+    freeze_weight: bool,
 }
 
 impl BatchNorm {
     /// Batch norm over `channels` with PyTorch's defaults (gamma 1, beta 0, running mean 0,
     /// running variance 1).
     pub fn new(channels: usize) -> BatchNorm {
+        BatchNorm::with_options(channels, 1e-5, 0.1, false)
+    }
+
+    /// Batch norm with PyTorch's `eps` and `momentum` (the running statistics move by
+    /// `momentum` of the way to each batch's), and optionally a frozen scale.
+    pub fn with_options(channels: usize, eps: f32, momentum: f32, freeze_weight: bool) -> BatchNorm {
+        let ones = Tensor::ones(&[channels]);
         BatchNorm {
-            gamma: Var::parameter(Tensor::ones(&[channels])),
+            gamma: if freeze_weight {
+                Var::constant(ones)
+            } else {
+                Var::parameter(ones)
+            },
             beta: Var::parameter(Tensor::zeros(&[channels])),
             running_mean: Tensor::zeros(&[channels]),
             running_var: Tensor::ones(&[channels]),
-            momentum: 0.1,
-            eps: 1e-5,
+            momentum,
+            eps,
+            freeze_weight,
         }
     }
 }
@@ -49,10 +64,16 @@ impl Module for BatchNorm {
     }
 
     fn parameters(&self) -> Vec<(String, &Var)> {
+        if self.freeze_weight {
+            return vec![("bias".into(), &self.beta)];
+        }
         vec![("weight".into(), &self.gamma), ("bias".into(), &self.beta)]
     }
 
     fn parameters_mut(&mut self) -> Vec<(String, &mut Var)> {
+        if self.freeze_weight {
+            return vec![("bias".into(), &mut self.beta)];
+        }
         vec![
             ("weight".into(), &mut self.gamma),
             ("bias".into(), &mut self.beta),
@@ -60,10 +81,13 @@ impl Module for BatchNorm {
     }
 
     fn buffers_mut(&mut self) -> Vec<(String, &mut Tensor)> {
-        vec![
-            ("running_mean".into(), &mut self.running_mean),
-            ("running_var".into(), &mut self.running_var),
-        ]
+        let mut buffers: Vec<(String, &mut Tensor)> = Vec::new();
+        if self.freeze_weight {
+            buffers.push(("weight".into(), self.gamma.value_mut()));
+        }
+        buffers.push(("running_mean".into(), &mut self.running_mean));
+        buffers.push(("running_var".into(), &mut self.running_var));
+        buffers
     }
 }
 
@@ -71,10 +95,15 @@ impl fmt::Display for BatchNorm {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "BatchNorm(channels={}, momentum={}, eps={}) [{} params]",
+            "BatchNorm(channels={}, momentum={}, eps={}{}) [{} params]",
             self.gamma.shape()[0],
             self.momentum,
             self.eps,
+            if self.freeze_weight {
+                ", weight frozen"
+            } else {
+                ""
+            },
             self.num_parameters()
         )
     }

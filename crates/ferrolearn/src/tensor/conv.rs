@@ -5,19 +5,31 @@ use super::check::{fmt_shape, ShapeError};
 use super::kernels::{conv, pool, Conv2dGeometry, Pool2dGeometry};
 use super::Tensor;
 
-/// A square pooling window of `kernel x kernel` moved by `stride`, no padding, floor mode.
+/// A square pooling window of `kernel x kernel` moved by `stride`, with `padding` on every
+/// side (at most half the window, as PyTorch requires), floor mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolWindow {
     /// Window side.
     pub kernel: usize,
     /// Step between windows.
     pub stride: usize,
+    /// Implicit padding on every side: ignored by max pooling, zeros for average pooling.
+    pub padding: usize,
 }
 
 impl PoolWindow {
-    /// A `kernel x kernel` window with the given stride.
+    /// A `kernel x kernel` window with the given stride and no padding.
     pub fn new(kernel: usize, stride: usize) -> PoolWindow {
-        PoolWindow { kernel, stride }
+        PoolWindow {
+            kernel,
+            stride,
+            padding: 0,
+        }
+    }
+
+    /// The same window with `padding` on every side.
+    pub fn padding(self, padding: usize) -> PoolWindow {
+        PoolWindow { padding, ..self }
     }
 
     fn geometry(&self, op: &'static str, shape: &[usize]) -> Pool2dGeometry {
@@ -29,19 +41,19 @@ impl PoolWindow {
             .raise();
         }
         let (h, w) = (shape[2], shape[3]);
-        if self.kernel == 0 || self.stride == 0 || self.kernel > h || self.kernel > w {
+        let (k, p) = (self.kernel, self.padding);
+        if k == 0 || self.stride == 0 || k > h + 2 * p || k > w + 2 * p || 2 * p > k {
             ShapeError::new(
                 op,
                 format!(
-                    "window {k}x{k} with stride {s} does not fit input {}",
+                    "window {k}x{k} with stride {s} and padding {p} does not fit input {}",
                     fmt_shape(shape),
-                    k = self.kernel,
                     s = self.stride
                 ),
             )
             .raise();
         }
-        Pool2dGeometry::new(shape[0], shape[1], (h, w), self.kernel, self.stride)
+        Pool2dGeometry::new(shape[0], shape[1], (h, w), k, self.stride).padding(p)
     }
 }
 

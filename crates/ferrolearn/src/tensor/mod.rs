@@ -15,6 +15,8 @@ mod layout;
 mod linalg;
 mod reduce;
 pub mod shape;
+mod shortcut;
+pub mod special;
 
 pub use check::{catch_shape_error, is_raising_shape_error, quiet_shape_panics, ShapeError};
 pub use conv::PoolWindow;

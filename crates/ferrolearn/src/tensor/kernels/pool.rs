@@ -1,6 +1,8 @@
-//! 2-d max and average pooling over `[N, C, H, W]`: square window `k`, stride `s`, no padding,
-//! floor mode (rows and columns that do not fill a whole window are dropped), as PyTorch's
-//! `max_pool2d(x, k, s)` / `avg_pool2d(x, k, s)`.
+//! 2-d max and average pooling over `[N, C, H, W]`: square window `k`, stride `s`, padding `p`
+//! on every side, floor mode (rows and columns that do not fill a whole window are dropped), as
+//! PyTorch's `max_pool2d(x, k, s, p)` / `avg_pool2d(x, k, s, p)`. Max pooling ignores the
+//! padding (it acts as minus infinity); average pooling counts it as zeros in the `k x k`
+//! divisor (PyTorch's default `count_include_pad=True`).
 //!
 //! Each of the `N C` planes is independent, so large inputs are spread over rayon by plane.
 
@@ -25,10 +27,13 @@ pub struct Pool2dGeometry {
     pub k: usize,
     /// Step between windows (PyTorch's default is `k`).
     pub stride: usize,
+    /// Implicit padding on every side, at most `k / 2` (as PyTorch requires).
+    pub pad: usize,
 }
 
 impl Pool2dGeometry {
-    /// Pooling of `n` images of `c x h x w` with a `k x k` window moved by `stride`.
+    /// Pooling of `n` images of `c x h x w` with a `k x k` window moved by `stride`, no
+    /// padding.
     pub fn new(n: usize, c: usize, (h, w): (usize, usize), k: usize, stride: usize) -> Self {
         Pool2dGeometry {
             n,
@@ -37,10 +42,16 @@ impl Pool2dGeometry {
             w,
             k,
             stride,
+            pad: 0,
         }
     }
 
-    /// Output height `(H - k) / stride + 1`.
+    /// The same geometry with padding `pad` on every side.
+    pub fn padding(self, pad: usize) -> Self {
+        Pool2dGeometry { pad, ..self }
+    }
+
+    /// Output height `(H + 2 pad - k) / stride + 1`.
     ///
     /// # Panics
     /// When `k` is 0 or larger than the input, or the stride is 0.
@@ -48,7 +59,7 @@ impl Pool2dGeometry {
         self.out_size(self.h)
     }
 
-    /// Output width `(W - k) / stride + 1`.
+    /// Output width `(W + 2 pad - k) / stride + 1`.
     ///
     /// # Panics
     /// As [`out_h`](Self::out_h).
@@ -72,13 +83,22 @@ impl Pool2dGeometry {
     fn out_size(&self, size: usize) -> usize {
         assert!(self.stride >= 1, "pool2d: stride must be >= 1");
         assert!(
-            self.k >= 1 && self.k <= size,
-            "pool2d: window {} does not fit the input {}x{}",
+            self.k >= 1 && self.k <= size + 2 * self.pad && 2 * self.pad <= self.k,
+            "pool2d: window {} with padding {} does not fit the input {}x{}",
             self.k,
+            self.pad,
             self.h,
             self.w
         );
-        (size - self.k) / self.stride + 1
+        (size + 2 * self.pad - self.k) / self.stride + 1
+    }
+
+    /// The input rows (or columns) `start..end` under window `o` along an axis of `size`:
+    /// the window clipped to the unpadded input.
+    fn span(&self, o: usize, size: usize) -> (usize, usize) {
+        let start = (o * self.stride).saturating_sub(self.pad);
+        let end = (o * self.stride + self.k - self.pad).min(size);
+        (start, end)
     }
 }
 
@@ -147,20 +167,21 @@ pub fn max_pool2d_forward(
         g.h * g.w <= u32::MAX as usize,
         "max_pool2d_forward: plane too large for u32 indices"
     );
-    let (w, k, s, plane_in, plane_out) = (g.w, g.k, g.stride, g.h * g.w, oh * ow);
+    let (w, plane_in, plane_out) = (g.w, g.h * g.w, oh * ow);
     let run = |p: usize, y: &mut [f32], idx: &mut [u32]| {
         let x = &input[p * plane_in..(p + 1) * plane_in];
-        if k == 2 && s == 2 {
+        if g.k == 2 && g.stride == 2 && g.pad == 0 {
             max_pool_2x2(x, w, oh, ow, y, idx);
             return;
         }
         for oy in 0..oh {
+            let (y0, y1) = g.span(oy, g.h);
             for ox in 0..ow {
-                let (y0, x0) = (oy * s, ox * s);
+                let (x0, x1) = g.span(ox, g.w);
                 let mut best = x[y0 * w + x0];
                 let mut at = y0 * w + x0;
-                for iy in y0..y0 + k {
-                    for (ix, &v) in x[iy * w + x0..iy * w + x0 + k].iter().enumerate() {
+                for iy in y0..y1 {
+                    for (ix, &v) in x[iy * w + x0..iy * w + x1].iter().enumerate() {
                         if beats(v, best) {
                             best = v;
                             at = iy * w + x0 + ix;
@@ -291,8 +312,8 @@ pub fn avg_pool2d_forward(g: &Pool2dGeometry, input: &[f32], output: &mut [f32])
         g.output_len(),
         "avg_pool2d_forward: output length for {g:?}"
     );
-    let (w, k, s) = (g.w, g.k, g.stride);
-    let (plane_in, scale) = (g.h * g.w, 1.0 / (k * k) as f32);
+    let w = g.w;
+    let (plane_in, scale) = (g.h * g.w, 1.0 / (g.k * g.k) as f32);
     for_each_plane(
         output,
         oh * ow,
@@ -300,10 +321,11 @@ pub fn avg_pool2d_forward(g: &Pool2dGeometry, input: &[f32], output: &mut [f32])
         |p, y| {
             let x = &input[p * plane_in..(p + 1) * plane_in];
             for oy in 0..oh {
+                let (y0, y1) = g.span(oy, g.h);
                 for ox in 0..ow {
-                    let (y0, x0) = (oy * s, ox * s);
-                    let sum: f32 = (y0..y0 + k)
-                        .map(|iy| x[iy * w + x0..iy * w + x0 + k].iter().sum::<f32>())
+                    let (x0, x1) = g.span(ox, g.w);
+                    let sum: f32 = (y0..y1)
+                        .map(|iy| x[iy * w + x0..iy * w + x1].iter().sum::<f32>())
                         .sum();
                     y[oy * ow + ox] = sum * scale;
                 }
@@ -330,8 +352,8 @@ pub fn avg_pool2d_backward(g: &Pool2dGeometry, grad_output: &[f32], grad_input: 
         g.input_len(),
         "avg_pool2d_backward: grad_input length for {g:?}"
     );
-    let (w, k, s) = (g.w, g.k, g.stride);
-    let (plane_in, plane_out, scale) = (g.h * g.w, oh * ow, 1.0 / (k * k) as f32);
+    let w = g.w;
+    let (plane_in, plane_out, scale) = (g.h * g.w, oh * ow, 1.0 / (g.k * g.k) as f32);
     for_each_plane(
         grad_input,
         plane_in,
@@ -340,11 +362,12 @@ pub fn avg_pool2d_backward(g: &Pool2dGeometry, grad_output: &[f32], grad_input: 
             gx.fill(0.0);
             let dy = &grad_output[p * plane_out..(p + 1) * plane_out];
             for oy in 0..oh {
+                let (y0, y1) = g.span(oy, g.h);
                 for ox in 0..ow {
                     let d = dy[oy * ow + ox] * scale;
-                    let (y0, x0) = (oy * s, ox * s);
-                    for iy in y0..y0 + k {
-                        for v in &mut gx[iy * w + x0..iy * w + x0 + k] {
+                    let (x0, x1) = g.span(ox, g.w);
+                    for iy in y0..y1 {
+                        for v in &mut gx[iy * w + x0..iy * w + x1] {
                             *v += d;
                         }
                     }
@@ -394,6 +417,14 @@ mod tests {
                     for ky in 0..g.k {
                         for kx in 0..g.k {
                             let (iy, ix) = (oy * g.stride + ky, ox * g.stride + kx);
+                            // Padding: outside the input, a zero for the average only.
+                            let (Some(iy), Some(ix)) = (iy.checked_sub(g.pad), ix.checked_sub(g.pad))
+                            else {
+                                continue;
+                            };
+                            if iy >= g.h || ix >= g.w {
+                                continue;
+                            }
                             let v = x[p * g.h * g.w + iy * g.w + ix];
                             sum += v as f64;
                             if v > best {
@@ -449,6 +480,24 @@ mod tests {
         assert_eq!((g.out_h(), g.out_w()), (3, 2));
         check(g, 4);
         check(Pool2dGeometry::new(3, 1, (10, 11), 3, 3), 5);
+    }
+
+    #[test]
+    fn padded_windows_clip_to_the_input() {
+        // GoogLeNet's pooling branch (3x3, stride 1, pad 1) and its downsampling (stride 2).
+        let g = Pool2dGeometry::new(2, 3, (6, 7), 3, 1).padding(1);
+        assert_eq!((g.out_h(), g.out_w()), (6, 7));
+        check(g, 7);
+        let g = Pool2dGeometry::new(1, 2, (8, 8), 3, 2).padding(1);
+        assert_eq!((g.out_h(), g.out_w()), (4, 4));
+        check(g, 8);
+        check(Pool2dGeometry::new(1, 1, (5, 4), 2, 2).padding(1), 9);
+    }
+
+    #[test]
+    #[should_panic(expected = "does not fit")]
+    fn padding_beyond_half_the_window_is_refused() {
+        Pool2dGeometry::new(1, 1, (8, 8), 3, 1).padding(2).output_len();
     }
 
     #[test]

@@ -1,5 +1,19 @@
 //! The standard architectures, as [`ModelSpec`]s so that every run's `config.json` can
-//! rebuild its model.
+//! rebuild its model and `--model-file` can start from a copy of one.
+//!
+//! MNIST: [`lenet5`], [`mlp`]. CIFAR-10 (32x32 colour): [`resnet`] (ResNet-20/32/44/56),
+//! [`alexnet`], [`inception`], [`fastnet`].
+
+mod alexnet;
+mod blocks;
+mod fastnet;
+mod inception;
+mod resnet;
+
+pub use alexnet::alexnet;
+pub use fastnet::fastnet;
+pub use inception::inception;
+pub use resnet::resnet;
 
 use super::spec::{LayerSpec, ModelSpec};
 use super::{init::Init, ActivationKind};
@@ -20,9 +34,9 @@ pub fn lenet5(num_classes: usize) -> ModelSpec {
     let pool = LayerSpec::MaxPool2d {
         kernel: 2,
         stride: None,
+        padding: 0,
     };
-    ModelSpec {
-        layers: vec![
+    ModelSpec::sequence(vec![
             conv(20),
             relu.clone(),
             pool.clone(),
@@ -34,7 +48,7 @@ pub fn lenet5(num_classes: usize) -> ModelSpec {
             relu,
             linear(num_classes),
         ],
-    }
+    )
 }
 
 /// A multilayer perceptron: flatten, then per hidden size a linear layer, optional batch
@@ -50,7 +64,7 @@ pub fn mlp(
     for &h in hidden {
         layers.push(linear(h));
         if batch_norm {
-            layers.push(LayerSpec::BatchNorm);
+            layers.push(LayerSpec::batch_norm());
         }
         layers.push(LayerSpec::Activation(activation));
         if dropout > 0.0 {
@@ -58,7 +72,7 @@ pub fn mlp(
         }
     }
     layers.push(linear(num_classes));
-    ModelSpec { layers }
+    ModelSpec::sequence(layers)
 }
 
 fn linear(out_features: usize) -> LayerSpec {
