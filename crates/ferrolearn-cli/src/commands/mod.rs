@@ -10,5 +10,6 @@ pub mod eval;
 pub mod fit;
 pub mod gradcheck;
 pub mod predict;
+pub mod recipe_args;
 pub mod search;
 pub mod train;
