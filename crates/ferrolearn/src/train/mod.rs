@@ -16,7 +16,10 @@ mod config;
 mod evaluate;
 mod progress;
 mod run_dir;
+mod run_state;
 mod trainer;
+#[cfg(test)]
+mod trainer_tests;
 pub mod tta;
 
 pub use config::{EmaConfig, OptimizerConfig, ScheduleConfig, TrainConfig};

@@ -5,84 +5,47 @@
 use std::path::Path;
 use std::time::Instant;
 
-use serde::{Deserialize, Serialize};
-
 use super::averaged;
 use super::budget::{BudgetCosts, Clock, Measured, SpeedProbe, TimeBudget, WallClock};
-use super::checkpoint::{self, existing_checkpoint, read_json, swap_dir, write_json};
 use super::config::TrainConfig;
 use super::evaluate::{evaluate, evaluate_with, first_items, Evaluation};
 use super::progress::{BatchProgress, EpochRecord, StopReason, TrainObserver};
-use super::run_dir::write_metrics_csv;
 use super::tta::{tta_logits, Tta};
 use crate::autograd::Var;
 use crate::data::{Augment, Dataset, Loader, Normalizer};
 use crate::nn::{Context, Module, Sequential};
-use crate::optim::{
-    clip_grad_norm, Ema, Optimizer, OptimizerState, Penalty, Schedule, ScheduleState, StepSchedule,
-};
+use crate::optim::{clip_grad_norm, Ema, Optimizer, Penalty, Schedule, StepSchedule};
 use crate::seeding::{stream, Purpose};
 use crate::tensor::Tensor;
 use crate::{Error, Result};
 
-/// The loop state saved in `checkpoint/state.json`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct LoopState {
-    epochs_done: usize,
-    history: Vec<EpochRecord>,
-    best_val_loss: Option<f64>,
-    bad_epochs: usize,
-    stopped: Option<StopReason>,
-    normalizer: Option<Normalizer>,
-    optimizer: OptimizerStateHeader,
-    schedule: ScheduleState,
-    /// Optimizer steps taken (the per-step schedules' `k`).
-    #[serde(default)]
-    steps_done: u64,
-    /// The step count fitted to a time budget.
-    #[serde(default)]
-    total_steps: Option<u64>,
-    /// Updates of the moving average (its values are in `ema.safetensors`).
-    #[serde(default)]
-    ema_updates: u64,
-}
-
-/// The optimizer state without its buffers (those go to `optimizer.safetensors`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct OptimizerStateHeader {
-    kind: String,
-    lr: f64,
-    step: u64,
-    buffer_names: Vec<String>,
-}
-
 /// A model, its optimizer and schedule, and the loop's progress: everything a run is.
 pub struct Trainer {
-    config: TrainConfig,
-    model: Sequential,
-    optimizer: Box<dyn Optimizer + Send>,
-    schedule: Schedule,
-    step_schedule: Option<StepSchedule>,
-    normalizer: Option<Normalizer>,
-    ema: Option<Ema>,
-    state: LoopStateLite,
-    budget: Option<BudgetRun>,
+    pub(super) config: TrainConfig,
+    pub(super) model: Sequential,
+    pub(super) optimizer: Box<dyn Optimizer + Send>,
+    pub(super) schedule: Schedule,
+    pub(super) step_schedule: Option<StepSchedule>,
+    pub(super) normalizer: Option<Normalizer>,
+    pub(super) ema: Option<Ema>,
+    pub(super) state: LoopStateLite,
+    pub(super) budget: Option<BudgetRun>,
 }
 
 /// The parts of [`LoopState`] kept while training.
-struct LoopStateLite {
-    epochs_done: usize,
-    history: Vec<EpochRecord>,
-    best_val_loss: Option<f64>,
-    bad_epochs: usize,
-    stopped: Option<StopReason>,
-    steps_done: u64,
-    total_steps: Option<u64>,
+pub(super) struct LoopStateLite {
+    pub(super) epochs_done: usize,
+    pub(super) history: Vec<EpochRecord>,
+    pub(super) best_val_loss: Option<f64>,
+    pub(super) bad_epochs: usize,
+    pub(super) stopped: Option<StopReason>,
+    pub(super) steps_done: u64,
+    pub(super) total_steps: Option<u64>,
 }
 
 /// A time budget being spent: the clock, the probe timing the first steps, and what was
 /// measured.
-struct BudgetRun {
+pub(super) struct BudgetRun {
     budget: TimeBudget,
     clock: Box<dyn Clock>,
     probe: SpeedProbe,
@@ -95,7 +58,10 @@ struct BudgetRun {
 
 /// The optimizer a run's configuration describes, with weight decay masked off the
 /// parameters of at most one dimension when the run asks for it.
-fn build_optimizer(config: &TrainConfig, model: &Sequential) -> Result<Box<dyn Optimizer + Send>> {
+pub(super) fn build_optimizer(
+    config: &TrainConfig,
+    model: &Sequential,
+) -> Result<Box<dyn Optimizer + Send>> {
     let mut optimizer = config.optimizer.build()?;
     if config.no_decay_norm_bias {
         let mask = model
@@ -109,7 +75,7 @@ fn build_optimizer(config: &TrainConfig, model: &Sequential) -> Result<Box<dyn O
 }
 
 /// Checks the run settings the optimizer and schedule do not check themselves.
-fn check_config(config: &TrainConfig) -> Result<()> {
+pub(super) fn check_config(config: &TrainConfig) -> Result<()> {
     let ls = config.label_smoothing;
     crate::optim::require(
         "label_smoothing",
@@ -139,7 +105,7 @@ impl Trainer {
 
     /// The trainer around a model and optimizer, with the schedule, average and budget the
     /// configuration asks for, and the loop state `loop_state` (a fresh run when `None`).
-    fn assemble(
+    pub(super) fn assemble(
         config: TrainConfig,
         model: Sequential,
         optimizer: Box<dyn Optimizer + Send>,
@@ -179,64 +145,6 @@ impl Trainer {
             }),
             budget,
         })
-    }
-
-    /// Restores a run from its directory (`config.json` and the last checkpoint), ready to
-    /// continue where it stopped.
-    pub fn resume(run_dir: &Path) -> Result<Trainer> {
-        let config: TrainConfig = read_json(&run_dir.join("config.json"))?;
-        check_config(&config)?;
-        let ckpt = existing_checkpoint(&run_dir.join("checkpoint")).ok_or_else(|| {
-            Error::InvalidData(format!(
-                "{} has no checkpoint to resume from",
-                run_dir.display()
-            ))
-        })?;
-        let loop_state: LoopState = read_json(&ckpt.join("state.json"))?;
-        let mut model = config.build_model()?;
-        checkpoint::load_model(&ckpt.join("model.safetensors"), &mut model)?;
-        let mut optimizer = build_optimizer(&config, &model)?;
-        let buffers_path = ckpt.join("optimizer.safetensors");
-        let mut saved = checkpoint::read_tensors(&buffers_path)?;
-        let param_lens: Vec<usize> = model
-            .parameters()
-            .iter()
-            .map(|(_, v)| v.value().numel())
-            .collect();
-        let mut buffers = std::collections::BTreeMap::new();
-        for name in &loop_state.optimizer.buffer_names {
-            let per_param = (0..param_lens.len())
-                .map_while(|k| saved.remove(&format!("{name}.{k}")).map(Tensor::into_vec))
-                .collect();
-            buffers.insert(name.clone(), per_param);
-        }
-        let header = &loop_state.optimizer;
-        optimizer.load_state(
-            &OptimizerState {
-                kind: header.kind.clone(),
-                lr: header.lr,
-                step: header.step,
-                buffers,
-            },
-            &param_lens,
-        )?;
-        let lite = LoopStateLite {
-            epochs_done: loop_state.epochs_done,
-            history: loop_state.history,
-            best_val_loss: loop_state.best_val_loss,
-            bad_epochs: loop_state.bad_epochs,
-            stopped: loop_state.stopped,
-            steps_done: loop_state.steps_done,
-            total_steps: loop_state.total_steps,
-        };
-        let mut trainer =
-            Trainer::assemble(config, model, optimizer, loop_state.normalizer, Some(lite))?;
-        trainer.schedule.load_state(loop_state.schedule)?;
-        if let Some(ema) = &mut trainer.ema {
-            let path = ckpt.join("ema.safetensors");
-            averaged::restore(ema, loop_state.ema_updates, &path, &mut trainer.model)?;
-        }
-        Ok(trainer)
     }
 
     /// The run's configuration.
@@ -374,7 +282,6 @@ impl Trainer {
                 seed: self.config.seed,
             })?;
         }
-        let steps_per_epoch = loader.num_batches() as u64;
         while self.more_to_train() {
             let epoch = self.state.epochs_done + 1;
             let record = self.train_epoch(&loader, epoch, val, observer)?;
@@ -493,7 +400,9 @@ impl Trainer {
         b.steps_here += 1;
         if let Some((m, costs)) = &b.measured {
             let deadline = b.budget.seconds() - b.budget.final_eval_seconds(m, costs);
-            if b.clock.seconds() > deadline {
+            // Stop when another step at the measured speed would eat into the reserve.
+            let unfinished = self.state.total_steps > Some(self.state.steps_done);
+            if unfinished && b.clock.seconds() + m.step_seconds > deadline {
                 self.state.total_steps = Some(self.state.steps_done);
                 self.state.stopped = Some(StopReason::TimeBudget);
             }
@@ -587,70 +496,6 @@ impl Trainer {
             .collect();
         self.optimizer.step(&mut param_views, &grad_views);
         Ok((loss_value + penalty_value, correct))
-    }
-
-    /// Writes `config.json`, `model.safetensors` (the weights to evaluate: the moving
-    /// average when the run keeps one), `normalizer.json`, `metrics.csv` and the resumable
-    /// `checkpoint/` (live weights, optimizer buffers, average, loop state) into `dir`, each
-    /// atomically.
-    pub fn save(&mut self, dir: &Path) -> Result<()> {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        write_json(&dir.join("config.json"), &self.config)?;
-        let opt = self.optimizer.state();
-        let loop_state = LoopState {
-            epochs_done: self.state.epochs_done,
-            history: self.state.history.clone(),
-            best_val_loss: self.state.best_val_loss,
-            bad_epochs: self.state.bad_epochs,
-            stopped: self.state.stopped,
-            normalizer: self.normalizer.clone(),
-            optimizer: OptimizerStateHeader {
-                kind: opt.kind.clone(),
-                lr: opt.lr,
-                step: opt.step,
-                buffer_names: opt.buffers.keys().cloned().collect(),
-            },
-            schedule: self.schedule.state(),
-            steps_done: self.state.steps_done,
-            total_steps: self.state.total_steps,
-            ema_updates: self.ema.as_ref().map_or(0, Ema::updates),
-        };
-        let averaged = match &self.ema {
-            Some(ema) => averaged::averaged_tensors(ema, &mut self.model),
-            None => None,
-        };
-        let model = &mut self.model;
-        swap_dir(&dir.join("checkpoint"), |tmp| {
-            checkpoint::save_model(&tmp.join("model.safetensors"), model)?;
-            let buffers: Vec<(String, Tensor)> = opt
-                .buffers
-                .iter()
-                .flat_map(|(name, per_param)| {
-                    per_param.iter().enumerate().map(move |(k, b)| {
-                        (
-                            format!("{name}.{k}"),
-                            Tensor::from_vec(b.clone(), &[b.len()]),
-                        )
-                    })
-                })
-                .collect();
-            let path = tmp.join("optimizer.safetensors");
-            checkpoint::write_atomic(&path, &checkpoint::tensors_to_bytes(&path, &buffers)?)?;
-            if let Some(avg) = &averaged {
-                let path = tmp.join("ema.safetensors");
-                checkpoint::write_atomic(&path, &checkpoint::tensors_to_bytes(&path, avg)?)?;
-            }
-            write_json(&tmp.join("state.json"), &loop_state)
-        })?;
-        let path = dir.join("model.safetensors");
-        match &averaged {
-            Some(avg) => {
-                checkpoint::write_atomic(&path, &checkpoint::tensors_to_bytes(&path, avg)?)?
-            }
-            None => checkpoint::save_model(&path, &mut self.model)?,
-        }
-        write_json(&dir.join("normalizer.json"), &self.normalizer)?;
-        write_metrics_csv(&dir.join("metrics.csv"), &self.state.history)
     }
 }
 
