@@ -59,7 +59,7 @@ impl Ema {
     /// Call after optimizer step `step` (1-based): updates when `step` is a multiple of
     /// `every`, and says whether it did.
     pub fn after_step(&mut self, step: u64, weights: &[&[f32]]) -> bool {
-        let due = step % self.every == 0;
+        let due = step.is_multiple_of(self.every);
         if due {
             self.update(weights);
         }

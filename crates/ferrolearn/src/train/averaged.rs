@@ -17,7 +17,7 @@ use crate::{Error, Result};
 
 /// Folds the model's current weights into `ema` after optimizer step `step` (when due).
 pub(crate) fn update(ema: &mut Ema, step: u64, model: &mut dyn Module) {
-    if step % ema.every() != 0 {
+    if !step.is_multiple_of(ema.every()) {
         return;
     }
     let weights = model_tensors(model);
