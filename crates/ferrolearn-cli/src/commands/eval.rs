@@ -6,7 +6,9 @@ use std::process::ExitCode;
 
 use ferrolearn::data::{load, DatasetName};
 use ferrolearn::metrics::ConfusionMatrix;
-use ferrolearn::train::{evaluate, load_run};
+use ferrolearn::train::{evaluate_with, first_items, load_run, Tta};
+
+use super::recipe_args::TtaArg;
 use ferrolearn::viz::{format_confusion_matrix, plot_confusion_matrix};
 
 /// Flags of `ferrolearn eval`.
@@ -18,6 +20,12 @@ pub struct Args {
     /// Directory holding the dataset's directory (default: $FERROLEARN_DATA, then the bundled data).
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
+    /// Test-time augmentation (default: the run's `--tta` of training).
+    #[arg(long, value_enum)]
+    tta: Option<TtaArg>,
+    /// Evaluate only the first N test images.
+    #[arg(long, value_name = "N")]
+    test_limit: Option<usize>,
     /// Print one JSON object instead of the report.
     #[arg(long)]
     json: bool,
@@ -27,8 +35,10 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut run = load_run(&args.run)?;
     let dataset: DatasetName = run.config.dataset.parse().map_err(anyhow::Error::msg)?;
-    let test = load(dataset, args.data_dir.as_deref())?.test;
-    let result = evaluate(&mut run.model, &test, run.normalizer.as_ref())?;
+    let all = load(dataset, args.data_dir.as_deref())?.test;
+    let test = first_items(&all, args.test_limit);
+    let tta: Tta = args.tta.map_or(run.config.final_tta, Tta::from);
+    let result = evaluate_with(&mut run.model, &test, run.normalizer.as_ref(), tta)?;
     let truth: Vec<usize> = test.labels().iter().map(|&y| y as usize).collect();
     let names = &run.config.class_names;
     let confusion = ConfusionMatrix::new(&truth, &result.predictions, names.len())?;
@@ -63,6 +73,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 "run": args.run,
                 "test_accuracy": result.accuracy,
                 "test_loss": result.loss,
+                "test_images": test.len(),
+                "tta": tta.name(),
                 "macro_f1": report.macro_f1(),
                 "classes": classes,
                 "confusion_matrix": confusion.rows(),
@@ -72,7 +84,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "test accuracy {:.2}% (loss {:.4}) on {} images",
+        "test accuracy {:.2}% (loss {:.4}) on {} images, tta {tta}",
         100.0 * result.accuracy,
         result.loss,
         test.len()

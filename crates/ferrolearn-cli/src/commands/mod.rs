@@ -11,5 +11,6 @@ pub mod fit;
 pub mod gradcheck;
 pub mod model;
 pub mod predict;
+pub mod recipe_args;
 pub mod search;
 pub mod train;

@@ -11,12 +11,15 @@ use ferrolearn::data::{load, Dataset, DatasetName};
 use ferrolearn::nn::models::{lenet5, mlp};
 use ferrolearn::nn::spec::ModelSpec;
 use ferrolearn::nn::ActivationKind;
+use ferrolearn::train::budget::WallClock;
 use ferrolearn::train::{
     BatchProgress, EpochRecord, OptimizerConfig, ScheduleConfig, StopReason, TrainConfig,
     TrainObserver, Trainer,
 };
 use ferrolearn::viz::{plot_training_curves, CurveSeries};
 use indicatif::{ProgressBar, ProgressStyle};
+
+use super::recipe_args::{PerStep, RecipeArgs};
 
 /// The architectures `--model` names.
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -55,6 +58,16 @@ pub enum ScheduleName {
     Exponential,
     /// Multiply by `--gamma` when the validation loss stalls for `--plateau-patience` epochs.
     Plateau,
+    /// Per step: linear warm-up over `--warmup` of the run, then linear decay to
+    /// `--final-lr-factor` times `--lr`.
+    WarmupLinear,
+    /// Per step: linear warm-up, then cosine decay to `--final-lr-factor` times `--lr`.
+    WarmupCosine,
+    /// Per step: PyTorch's OneCycleLR peaking at `--lr` (`--warmup` is pct_start,
+    /// `--div-factor`, `--final-div-factor`).
+    OneCycle,
+    /// Per step: multiply by `--gamma` at each of `--milestones` (fractions of the run).
+    MultiStep,
 }
 
 /// Flags of `ferrolearn train`.
@@ -159,10 +172,13 @@ pub struct Args {
     /// Print one JSON object with the final figures instead of progress.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    recipe: RecipeArgs,
 }
 
 /// Trains, then reports the test accuracy.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let run_start = Instant::now();
     let out = args.out.clone().unwrap_or_else(|| default_run_dir(&args));
     let resumed = if args.resume {
         Some(
@@ -212,11 +228,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         );
         eprint!("{}", trainer.model());
     }
+    let test_images = config
+        .test_limit
+        .map_or(sets.test.len(), |n| n.min(sets.test.len()));
+    trainer.set_budget_clock(Box::new(WallClock(run_start)), test_images);
     let mut observer = Progress::new(args.json, config.epochs);
     let start = Instant::now();
     let stop = trainer.fit(&train, val.as_ref(), Some(&out), &mut observer)?;
     observer.finish();
-    let test = trainer.evaluate(&sets.test)?;
+    let test = trainer.evaluate_final(&sets.test)?;
+    let seconds_used = run_start.elapsed().as_secs_f64();
     let history = trainer.history();
     plot_training_curves(
         out.join("curves.png"),
@@ -241,8 +262,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 "val_accuracy": last.and_then(|r| r.val_accuracy),
                 "test_loss": test.loss,
                 "test_accuracy": test.accuracy,
+                "test_images": test_images,
+                "tta": config.final_tta.name(),
+                "steps": trainer.steps_done(),
+                "time_budget_s": config.time_budget_s,
                 "seconds_per_epoch": seconds_per_epoch,
-                "seconds_total": start.elapsed().as_secs_f64(),
+                "seconds_training": start.elapsed().as_secs_f64(),
+                "seconds_total": seconds_used,
             })
         );
     } else {
@@ -252,13 +278,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 config.patience.unwrap_or(0)
             );
         }
+        if stop == StopReason::TimeBudget {
+            println!("stopped early: the time budget ran out before the fitted step count");
+        }
         println!(
-            "test accuracy {:.2}% (loss {:.4}) after {} epochs; run saved in {}",
+            "test accuracy {:.2}% (loss {:.4}, {} images, tta {}) after {} epochs ({} steps); run saved in {}",
             100.0 * test.accuracy,
             test.loss,
+            test_images,
+            config.final_tta,
             history.len(),
+            trainer.steps_done(),
             out.display()
         );
+        if let Some(budget) = config.time_budget_s {
+            println!(
+                "time used {seconds_used:.1}s of a {budget:.0}s budget (training and final evaluation)"
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -337,8 +374,12 @@ fn config_from(args: &Args, train: &Dataset) -> anyhow::Result<TrainConfig> {
             factor: args.gamma,
             patience: args.plateau_patience,
         },
+        ScheduleName::WarmupLinear => args.recipe.schedule(PerStep::WarmupLinear, args.gamma)?,
+        ScheduleName::WarmupCosine => args.recipe.schedule(PerStep::WarmupCosine, args.gamma)?,
+        ScheduleName::OneCycle => args.recipe.schedule(PerStep::OneCycle, args.gamma)?,
+        ScheduleName::MultiStep => args.recipe.schedule(PerStep::MultiStep, args.gamma)?,
     };
-    Ok(TrainConfig {
+    let mut config = TrainConfig {
         train_limit: args.limit,
         epochs: args.epochs,
         batch_size: args.batch_size,
@@ -355,7 +396,9 @@ fn config_from(args: &Args, train: &Dataset) -> anyhow::Result<TrainConfig> {
         shuffle: !args.no_shuffle,
         seed: args.seed,
         ..TrainConfig::new(&model_name, model, args.dataset.as_str(), train)
-    })
+    };
+    args.recipe.apply(&mut config)?;
+    Ok(config)
 }
 
 fn curves(history: &[EpochRecord]) -> CurveSeries {

@@ -382,13 +382,20 @@ fn input_grads(op: &Op, out: &Tensor, g: &Tensor) -> Vec<Option<Tensor>> {
             logits,
             labels,
             probs,
+            smoothing,
         } => {
+            // d = p - ((1 - eps) onehot + eps / C), scaled by g / N.
             let n = logits.shape()[0];
             let c = logits.shape()[1];
             let scale = g.item() / n as f32;
+            let spread = smoothing / c as f32;
             let mut d = probs.data().to_vec();
             for (row, &y) in labels.iter().enumerate() {
-                d[row * c + y] -= 1.0;
+                let r = &mut d[row * c..(row + 1) * c];
+                if spread != 0.0 {
+                    r.iter_mut().for_each(|v| *v -= spread);
+                }
+                r[y] -= 1.0 - smoothing;
             }
             d.iter_mut().for_each(|v| *v *= scale);
             vec![Some(Tensor::from_vec(d, logits.shape()))]

@@ -94,7 +94,31 @@ impl Var {
     /// Cross-entropy of `[N, C]` logits against integer labels, averaged over samples, with a
     /// max-shifted log-sum-exp so large logits do not overflow.
     pub fn cross_entropy_loss(&self, labels: &[usize]) -> Var {
+        self.cross_entropy_loss_smoothed(labels, 0.0)
+    }
+
+    /// Cross-entropy with label smoothing `eps`, as PyTorch's
+    /// `F.cross_entropy(logits, labels, label_smoothing=eps)`: the target is
+    /// `(1 - eps) onehot(y) + eps / C`, so per sample
+    /// `loss = (1 - eps) (-log p_y) + eps mean_k(-log p_k)`, averaged over samples; its gradient
+    /// is `p - target`. `eps = 0` is the plain cross-entropy. Smoothing keeps the logits from
+    /// growing without bound on a separable batch, which fast recipes rely on.
+    ///
+    /// # Shapes
+    /// `self` `[N, C]`, `labels` `N` values in `0..C` -> a scalar.
+    ///
+    /// # Panics
+    /// With a [`ShapeError`] on mismatched shapes, a label out of range, or `eps` outside
+    /// `[0, 1]`.
+    pub fn cross_entropy_loss_smoothed(&self, labels: &[usize], eps: f32) -> Var {
         let (n, c) = check_labels("cross_entropy_loss", self, labels);
+        if !(0.0..=1.0).contains(&eps) {
+            ShapeError::new(
+                "cross_entropy_loss",
+                format!("label_smoothing must be in [0, 1], got {eps}"),
+            )
+            .raise();
+        }
         let mut probs = vec![0.0; n * c];
         let mut total = 0.0f64;
         for (row, (x, &y)) in self.value().data().chunks_exact(c).zip(labels).enumerate() {
@@ -106,13 +130,21 @@ impl Var {
                 sum += *p;
             }
             p.iter_mut().for_each(|p| *p /= sum);
-            total += (sum.ln() - (x[y] - max)) as f64;
+            let nll = (sum.ln() - (x[y] - max)) as f64;
+            total += if eps == 0.0 {
+                nll
+            } else {
+                // mean_k(-log p_k) = log-sum-exp - mean_k(x_k), both shifted by the max.
+                let mean_shifted = x.iter().map(|&v| (v - max) as f64).sum::<f64>() / c as f64;
+                (1.0 - eps as f64) * nll + eps as f64 * (sum.ln() as f64 - mean_shifted)
+            };
         }
         let value = Tensor::scalar((total / n as f64) as f32);
         let op = Op::CrossEntropy {
             logits: self.clone(),
             labels: labels.to_vec(),
             probs: Tensor::from_vec(probs, &[n, c]),
+            smoothing: eps,
         };
         Var::from_op(value, op)
     }

@@ -103,11 +103,13 @@ pub(crate) enum Op {
     LogSoftmax(Var, usize),
     Mse(Var, Tensor),
     BceWithLogits(Var, Tensor),
-    /// Cross-entropy from logits; `probs` is the softmax cached in forward.
+    /// Cross-entropy from logits; `probs` is the softmax cached in forward, `smoothing` the
+    /// label-smoothing factor (0 for none).
     CrossEntropy {
         logits: Var,
         labels: Vec<usize>,
         probs: Tensor,
+        smoothing: f32,
     },
     /// Multiclass hinge, `sum_{j != y} max(0, margin + s_j - s_y) / divisor`, averaged over
     /// samples; `active` marks the positive margins (computed in forward).

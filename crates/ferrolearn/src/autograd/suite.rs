@@ -87,6 +87,7 @@ pub fn cases() -> Vec<GradcheckCase> {
     let l2 = labels.clone();
     let l3 = labels.clone();
     let l4 = labels.clone();
+    let l5 = labels.clone();
     let pm_one = Tensor::from_vec(vec![1., -1., -1., 1., 1., -1.], &[6]);
     let pm = pm_one.clone();
     let target = normal(&[3, 4], 11);
@@ -331,6 +332,11 @@ pub fn cases() -> Vec<GradcheckCase> {
             "cross_entropy_loss",
             vec![("input", normal(&[4, 3], 36))],
             move |v| v[0].cross_entropy_loss(&labels),
+        ),
+        GradcheckCase::new(
+            "cross_entropy_loss (label smoothing 0.2)",
+            vec![("input", normal(&[4, 3], 49))],
+            move |v| v[0].cross_entropy_loss_smoothed(&l5, 0.2),
         ),
         GradcheckCase::new(
             "multi_margin_loss",

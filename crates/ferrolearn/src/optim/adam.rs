@@ -3,7 +3,7 @@
 use rayon::prelude::*;
 
 use super::state::Buffers;
-use super::{check_step_args, require, Optimizer, OptimizerState};
+use super::{check_mask, check_step_args, require, Optimizer, OptimizerState};
 use crate::Result;
 
 /// Hyperparameters of [`Adam`] and [`AdamW`], with PyTorch's defaults except `weight_decay`,
@@ -65,6 +65,8 @@ struct Moments {
     config: AdamConfig,
     step: u64,
     buffers: Buffers,
+    /// Which parameters weight decay applies to (all when `None`).
+    decay_mask: Option<Vec<bool>>,
 }
 
 impl Moments {
@@ -74,6 +76,7 @@ impl Moments {
             config,
             step: 0,
             buffers: Buffers::new(&["exp_avg", "exp_avg_sq"], 0.0),
+            decay_mask: None,
         })
     }
 
@@ -104,15 +107,27 @@ impl Moments {
             l2,
             decay,
         };
+        let no_decay = Coefficients {
+            l2: 0.0,
+            decay: 1.0,
+            ..k
+        };
+        let mask = self.decay_mask.as_deref();
+        check_mask(op, mask, params.len());
         for (i, (p, g)) in params.iter_mut().zip(grads).enumerate() {
+            let k = if mask.is_none_or(|m| m[i]) {
+                &k
+            } else {
+                &no_decay
+            };
             let mut bufs = self.buffers.of_param(i).into_iter();
             let (Some(m), Some(v)) = (bufs.next(), bufs.next()) else {
                 unreachable!("Adam keeps two buffers per parameter")
             };
             if decoupled {
-                update::<true>(&k, p, g, m, v);
+                update::<true>(k, p, g, m, v);
             } else {
-                update::<false>(&k, p, g, m, v);
+                update::<false>(k, p, g, m, v);
             }
         }
     }
@@ -126,6 +141,7 @@ impl Moments {
 }
 
 /// The per-step scalars of the Adam update, in `f32`.
+#[derive(Clone, Copy)]
 struct Coefficients {
     b1: f32,
     b2: f32,
@@ -221,6 +237,11 @@ impl Optimizer for Adam {
         self.0.config.lr = lr;
     }
 
+    fn set_decay_mask(&mut self, mask: Vec<bool>) -> Result<()> {
+        self.0.decay_mask = Some(mask);
+        Ok(())
+    }
+
     fn state(&self) -> OptimizerState {
         self.0
             .buffers
@@ -264,6 +285,11 @@ impl Optimizer for AdamW {
 
     fn set_lr(&mut self, lr: f64) {
         self.0.config.lr = lr;
+    }
+
+    fn set_decay_mask(&mut self, mask: Vec<bool>) -> Result<()> {
+        self.0.decay_mask = Some(mask);
+        Ok(())
     }
 
     fn state(&self) -> OptimizerState {

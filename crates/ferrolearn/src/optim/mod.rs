@@ -1,4 +1,5 @@
-//! Optimizers, learning-rate schedules, gradient clipping and L1/L2 penalties.
+//! Optimizers, learning-rate schedules (per epoch and per step), gradient clipping, L1/L2
+//! penalties and the moving average of weights used for evaluation.
 //!
 //! The optimizers follow PyTorch's `torch.optim` update rules exactly (see each type), in order
 //! of increasing complexity: [`Sgd`] (momentum, dampening, Nesterov, weight decay),
@@ -19,15 +20,18 @@
 mod adagrad;
 mod adam;
 mod clip;
+mod ema;
 mod penalty;
 mod rmsprop;
 mod schedule;
 mod sgd;
 mod state;
+mod step_schedule;
 
 pub use adagrad::{Adagrad, AdagradConfig};
 pub use adam::{Adam, AdamConfig, AdamW};
 pub use clip::clip_grad_norm;
+pub use ema::Ema;
 pub use penalty::Penalty;
 pub use rmsprop::{RmsProp, RmsPropConfig};
 pub use schedule::{
@@ -36,6 +40,10 @@ pub use schedule::{
 };
 pub use sgd::{Sgd, SgdConfig};
 pub use state::OptimizerState;
+pub use step_schedule::{
+    Anneal, MultiStepFractions, OneCycleConfig, OneCycleLr, StepSchedule, WarmupCosine,
+    WarmupLinear,
+};
 
 use crate::Result;
 
@@ -57,6 +65,20 @@ pub trait Optimizer {
 
     /// Sets the learning rate for the following steps (what a schedule does between epochs).
     fn set_lr(&mut self, lr: f64);
+
+    /// Applies weight decay only to parameter `k` with `mask[k]` true, as a PyTorch parameter
+    /// group with `weight_decay=0` for the others (recipes exclude batch-norm and bias
+    /// parameters). Optimizers without this return an error naming themselves.
+    ///
+    /// The mask must have one entry per parameter of every later step (a step panics
+    /// otherwise, as for a changed parameter list).
+    fn set_decay_mask(&mut self, mask: Vec<bool>) -> Result<()> {
+        let _ = mask;
+        Err(crate::Error::InvalidParameter(format!(
+            "{} cannot exclude parameters from weight decay (use sgd, adam or adamw)",
+            self.state().kind
+        )))
+    }
 
     /// A snapshot of everything that changes during training (learning rate, step count and
     /// per-parameter buffers), for checkpoints. Restoring it with
@@ -80,6 +102,21 @@ pub(crate) fn require(name: &str, value: f64, ok: bool, rule: &str) -> Result<()
         Err(crate::Error::InvalidParameter(format!(
             "{name} must be {rule}, got {value}"
         )))
+    }
+}
+
+/// Checks that a weight-decay mask, when set, covers every parameter of a step.
+///
+/// # Panics
+/// When the mask's length differs from the parameter count.
+fn check_mask(op: &str, mask: Option<&[bool]>, params: usize) {
+    if let Some(m) = mask {
+        assert_eq!(
+            m.len(),
+            params,
+            "{op}: the weight-decay mask has {} entries for {params} parameters",
+            m.len()
+        );
     }
 }
 

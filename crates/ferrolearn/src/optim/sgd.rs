@@ -1,7 +1,7 @@
 //! Stochastic gradient descent with momentum, dampening, Nesterov momentum and weight decay.
 
 use super::state::Buffers;
-use super::{check_step_args, require, Optimizer, OptimizerState};
+use super::{check_mask, check_step_args, require, Optimizer, OptimizerState};
 use crate::Result;
 
 /// Hyperparameters of [`Sgd`], with PyTorch's defaults.
@@ -41,11 +41,15 @@ impl Default for SgdConfig {
 ///     g = g + momentum * buf  if nesterov  else  buf
 /// p = p - lr * g
 /// ```
+/// With a decay mask ([`Optimizer::set_decay_mask`]), `weight_decay` is 0 for the parameters
+/// the mask excludes, as for a PyTorch parameter group with `weight_decay=0`.
 #[derive(Debug, Clone)]
 pub struct Sgd {
     config: SgdConfig,
     step: u64,
     buffers: Buffers,
+    /// Which parameters weight decay applies to (all when `None`).
+    decay_mask: Option<Vec<bool>>,
 }
 
 const MOMENTUM: &[&str] = &["momentum_buffer"];
@@ -86,6 +90,7 @@ impl Sgd {
             config,
             step: 0,
             buffers: Buffers::new(names, 0.0),
+            decay_mask: None,
         })
     }
 
@@ -104,7 +109,10 @@ impl Optimizer for Sgd {
         let (lr, wd, mom) = (c.lr as f32, c.weight_decay as f32, c.momentum as f32);
         let keep = (1.0 - c.dampening) as f32;
         let first = self.step == 1;
+        let mask = self.decay_mask.as_deref();
+        check_mask("sgd", mask, params.len());
         for (k, (p, g)) in params.iter_mut().zip(grads).enumerate() {
+            let wd = if mask.is_none_or(|m| m[k]) { wd } else { 0.0 };
             if c.momentum == 0.0 {
                 for (p, &g) in p.iter_mut().zip(*g) {
                     *p -= lr * (g + wd * *p);
@@ -127,6 +135,11 @@ impl Optimizer for Sgd {
 
     fn set_lr(&mut self, lr: f64) {
         self.config.lr = lr;
+    }
+
+    fn set_decay_mask(&mut self, mask: Vec<bool>) -> Result<()> {
+        self.decay_mask = Some(mask);
+        Ok(())
     }
 
     fn state(&self) -> OptimizerState {
@@ -202,6 +215,31 @@ mod tests {
             ..SgdConfig::default()
         })
         .is_err());
+    }
+
+    #[test]
+    fn decay_mask_spares_the_excluded_parameters() {
+        let config = SgdConfig {
+            lr: 0.1,
+            weight_decay: 0.5,
+            ..SgdConfig::default()
+        };
+        let mut opt = Sgd::new(config).expect("valid");
+        opt.set_decay_mask(vec![true, false])
+            .expect("sgd takes masks");
+        let (mut a, mut b) = (vec![1.0f32], vec![1.0f32]);
+        opt.step(&mut [&mut a, &mut b], &[&[0.0], &[0.0]]);
+        // Only the first parameter decays: 1 - 0.1 * 0.5 * 1.
+        assert_eq!((a[0], b[0]), (0.95, 1.0));
+    }
+
+    #[test]
+    #[should_panic(expected = "sgd: the weight-decay mask has 1 entries for 2 parameters")]
+    fn decay_mask_of_the_wrong_length_panics() {
+        let mut opt = Sgd::new(SgdConfig::default()).expect("valid");
+        opt.set_decay_mask(vec![true]).expect("sgd takes masks");
+        let (mut a, mut b) = (vec![1.0f32], vec![1.0f32]);
+        opt.step(&mut [&mut a, &mut b], &[&[0.0], &[0.0]]);
     }
 
     #[test]

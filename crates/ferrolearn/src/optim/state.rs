@@ -117,8 +117,9 @@ impl Buffers {
                 state.kind
             ));
         }
-        if !(state.lr.is_finite() && state.lr > 0.0) {
-            return bad(format!("lr must be finite and > 0, got {}", state.lr));
+        // 0 is a valid rate mid-run: per-step schedules start their warm-up there.
+        if !(state.lr.is_finite() && state.lr >= 0.0) {
+            return bad(format!("lr must be finite and >= 0, got {}", state.lr));
         }
         let mut names: Vec<&str> = state.buffers.keys().map(String::as_str).collect();
         let mut expected: Vec<&str> = self.names.to_vec();

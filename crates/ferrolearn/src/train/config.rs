@@ -3,13 +3,15 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::tta::Tta;
 use crate::data::Dataset;
 use crate::nn::spec::ModelSpec;
 use crate::nn::Sequential;
 use crate::optim::{
-    Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, CosineAnnealingLr, ExponentialLr, Optimizer,
-    ReduceLrOnPlateau, ReduceLrOnPlateauConfig, RmsProp, RmsPropConfig, Schedule, ScheduleKind,
-    Sgd, SgdConfig, StepLr,
+    Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, Anneal, CosineAnnealingLr, Ema, ExponentialLr,
+    MultiStepFractions, OneCycleConfig, OneCycleLr, Optimizer, ReduceLrOnPlateau,
+    ReduceLrOnPlateauConfig, RmsProp, RmsPropConfig, Schedule, ScheduleKind, Sgd, SgdConfig,
+    StepLr, StepSchedule, WarmupCosine, WarmupLinear,
 };
 use crate::seeding::{stream, Purpose};
 use crate::Result;
@@ -114,7 +116,10 @@ impl OptimizerConfig {
     }
 }
 
-/// The learning-rate schedule, stepped once per epoch.
+/// The learning-rate schedule: the first five kinds are stepped once per epoch, the others
+/// set the rate before every optimizer step from the step index `k` and the run's total
+/// steps `T` (see [`crate::optim::StepSchedule`]); their rates are fractions of the
+/// optimizer's `lr` (the peak).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "name", rename_all = "snake_case")]
 pub enum ScheduleConfig {
@@ -146,13 +151,53 @@ pub enum ScheduleConfig {
         /// Epochs without improvement tolerated.
         patience: usize,
     },
+    /// Per step: linear warm-up over the first `warmup` of the run, then linear decay to
+    /// `final_factor` times the peak ([`WarmupLinear`]).
+    WarmupLinear {
+        /// Fraction of the run spent warming up.
+        warmup: f64,
+        /// The last rate as a fraction of the peak.
+        final_factor: f64,
+    },
+    /// Per step: linear warm-up, then cosine decay to `final_factor` times the peak
+    /// ([`WarmupCosine`]).
+    WarmupCosine {
+        /// Fraction of the run spent warming up.
+        warmup: f64,
+        /// The last rate as a fraction of the peak.
+        final_factor: f64,
+    },
+    /// Per step: PyTorch's `OneCycleLR` with the optimizer's rate as `max_lr` ([`OneCycleLr`]).
+    OneCycle {
+        /// Fraction of the run spent raising the rate.
+        pct_start: f64,
+        /// The first rate is the peak divided by this.
+        div_factor: f64,
+        /// The last rate is the first divided by this.
+        final_div_factor: f64,
+        /// Cosine (true) or linear annealing.
+        cosine: bool,
+    },
+    /// Per step: multiply by `gamma` at each milestone, given as a fraction of the run
+    /// ([`MultiStepFractions`]).
+    MultiStep {
+        /// Fractions of the run, in `[0, 1)`.
+        milestones: Vec<f64>,
+        /// Factor per milestone.
+        gamma: f64,
+    },
 }
 
 impl ScheduleConfig {
-    /// Builds the schedule for a base rate.
+    /// Builds the per-epoch schedule for a base rate: a constant one for the per-step kinds
+    /// (whose rates come from [`ScheduleConfig::build_per_step`]).
     pub fn build(&self, base_lr: f64) -> Result<Schedule> {
         let kind = match *self {
-            ScheduleConfig::Constant => ScheduleKind::Constant(base_lr),
+            ScheduleConfig::Constant
+            | ScheduleConfig::WarmupLinear { .. }
+            | ScheduleConfig::WarmupCosine { .. }
+            | ScheduleConfig::OneCycle { .. }
+            | ScheduleConfig::MultiStep { .. } => ScheduleKind::Constant(base_lr),
             ScheduleConfig::Step { step_size, gamma } => {
                 ScheduleKind::Step(StepLr::new(base_lr, step_size, gamma)?)
             }
@@ -174,6 +219,55 @@ impl ScheduleConfig {
             }
         };
         Ok(Schedule::new(kind))
+    }
+
+    /// The per-step schedule peaking at `peak_lr`, or `None` for the per-epoch kinds.
+    pub fn build_per_step(&self, peak_lr: f64) -> Result<Option<StepSchedule>> {
+        Ok(Some(match self {
+            ScheduleConfig::WarmupLinear {
+                warmup,
+                final_factor,
+            } => StepSchedule::WarmupLinear(WarmupLinear::new(peak_lr, *warmup, *final_factor)?),
+            ScheduleConfig::WarmupCosine {
+                warmup,
+                final_factor,
+            } => StepSchedule::WarmupCosine(WarmupCosine::new(peak_lr, *warmup, *final_factor)?),
+            ScheduleConfig::OneCycle {
+                pct_start,
+                div_factor,
+                final_div_factor,
+                cosine,
+            } => StepSchedule::OneCycle(OneCycleLr::new(
+                peak_lr,
+                OneCycleConfig {
+                    pct_start: *pct_start,
+                    div_factor: *div_factor,
+                    final_div_factor: *final_div_factor,
+                    anneal: if *cosine { Anneal::Cos } else { Anneal::Linear },
+                    three_phase: false,
+                },
+            )?),
+            ScheduleConfig::MultiStep { milestones, gamma } => StepSchedule::MultiStep(
+                MultiStepFractions::new(peak_lr, milestones.clone(), *gamma)?,
+            ),
+            _ => return Ok(None),
+        }))
+    }
+}
+
+/// The moving average of weights used for evaluation ([`Ema`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EmaConfig {
+    /// Decay per update, in `[0, 1)`.
+    pub decay: f64,
+    /// Optimizer steps between updates (>= 1).
+    pub every: u64,
+}
+
+impl EmaConfig {
+    /// Builds the (empty) average, validating the settings.
+    pub fn build(&self) -> Result<Ema> {
+        Ema::new(self.decay, self.every)
     }
 }
 
@@ -227,6 +321,30 @@ pub struct TrainConfig {
     pub shuffle: bool,
     /// The seed of every random choice (initialisation, split, shuffling, dropout).
     pub seed: u64,
+    /// Label smoothing of the training loss, in `[0, 1]` (0: none), as PyTorch's
+    /// `F.cross_entropy(..., label_smoothing)`. Evaluation losses are never smoothed.
+    #[serde(default)]
+    pub label_smoothing: f64,
+    /// Exclude parameters with at most one dimension (biases, batch-norm scales and shifts)
+    /// from weight decay, as a PyTorch parameter group with `weight_decay=0`.
+    #[serde(default)]
+    pub no_decay_norm_bias: bool,
+    /// Evaluate (validation, final test, `eval`, `predict`) with a moving average of the
+    /// weights; `None`: the latest weights.
+    #[serde(default)]
+    pub ema: Option<EmaConfig>,
+    /// Test-time augmentation of the final evaluation at the end of training (and the
+    /// default of `ferrolearn eval`).
+    #[serde(default)]
+    pub final_tta: Tta,
+    /// Fit the number of training steps so that training and the final evaluation end
+    /// within this many seconds (`epochs` then only sets the first steps' provisional
+    /// schedule length).
+    #[serde(default)]
+    pub time_budget_s: Option<f64>,
+    /// Only the first this-many test images are evaluated at the end.
+    #[serde(default)]
+    pub test_limit: Option<usize>,
 }
 
 impl TrainConfig {
@@ -242,7 +360,8 @@ impl TrainConfig {
     /// A run of `model` on `train` (whose item shape and class names it records) with the
     /// LeNet-5 recipe's defaults: one epoch, batch 64, SGD lr 0.01 momentum 0.9, constant
     /// rate, no validation split, no penalties or augmentation, pixels scaled to [0, 1],
-    /// seed 0. Override fields with struct-update syntax.
+    /// seed 0, no label smoothing, EMA, test-time augmentation or time budget. Override
+    /// fields with struct-update syntax.
     pub fn new(model_name: &str, model: ModelSpec, dataset: &str, train: &Dataset) -> TrainConfig {
         TrainConfig {
             model_name: model_name.to_string(),
@@ -270,6 +389,12 @@ impl TrainConfig {
             normalize: false,
             shuffle: true,
             seed: 0,
+            label_smoothing: 0.0,
+            no_decay_norm_bias: false,
+            ema: None,
+            final_tta: Tta::None,
+            time_budget_s: None,
+            test_limit: None,
         }
     }
 }

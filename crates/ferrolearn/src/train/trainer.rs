@@ -1,251 +1,149 @@
-//! The training loop: mini-batch epochs with validation, schedules, early stopping, NaN
-//! detection and a checkpoint after every epoch.
+//! The training loop: mini-batch epochs with validation, per-epoch or per-step schedules,
+//! early stopping, NaN detection, a moving average of the weights, a time budget and a
+//! checkpoint after every epoch.
 
 use std::path::Path;
 use std::time::Instant;
 
-use serde::{Deserialize, Serialize};
-
-use super::checkpoint::{self, existing_checkpoint, read_json, swap_dir, write_json};
+use super::averaged;
+use super::budget::{BudgetCosts, Clock, Measured, SpeedProbe, TimeBudget, WallClock};
 use super::config::TrainConfig;
-use crate::autograd::{no_grad, Var};
+use super::evaluate::{evaluate, evaluate_with, first_items, Evaluation};
+use super::progress::{BatchProgress, EpochRecord, StopReason, TrainObserver};
+use super::tta::{tta_logits, Tta};
+use crate::autograd::Var;
 use crate::data::{AugmentConfig, Dataset, FlipMode, Loader, Normalizer, PaddingMode};
 use crate::nn::{Context, Module, Sequential};
-use crate::optim::{clip_grad_norm, Optimizer, OptimizerState, Penalty, Schedule, ScheduleState};
+use crate::optim::{clip_grad_norm, Ema, Optimizer, Penalty, Schedule, StepSchedule};
 use crate::seeding::{stream, Purpose};
 use crate::tensor::Tensor;
 use crate::{Error, Result};
 
-/// Batch size used for evaluation passes (no gradients, so larger batches are cheap).
-const EVAL_BATCH: usize = 1000;
-
-/// The figures of one finished epoch (one row of `metrics.csv`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EpochRecord {
-    /// 1-based epoch number.
-    pub epoch: usize,
-    /// Mean training loss over the epoch's batches.
-    pub train_loss: f64,
-    /// Training accuracy over the epoch (in training mode, as the batches were seen).
-    pub train_accuracy: f64,
-    /// Validation loss, when a validation split exists.
-    pub val_loss: Option<f64>,
-    /// Validation accuracy, when a validation split exists.
-    pub val_accuracy: Option<f64>,
-    /// The learning rate the epoch trained with.
-    pub lr: f64,
-    /// Wall-clock seconds of the training part of the epoch.
-    pub seconds: f64,
-}
-
-/// Progress within an epoch, reported after every batch.
-#[derive(Debug, Clone, Copy)]
-pub struct BatchProgress {
-    /// 1-based epoch number.
-    pub epoch: usize,
-    /// Batches done in this epoch.
-    pub batches_done: usize,
-    /// Batches in this epoch.
-    pub batches_total: usize,
-    /// Mean loss of this batch.
-    pub batch_loss: f64,
-    /// Mean loss so far this epoch.
-    pub running_loss: f64,
-    /// Accuracy so far this epoch.
-    pub running_accuracy: f64,
-    /// Images processed so far this epoch.
-    pub images: usize,
-}
-
-/// Receives progress from [`Trainer::fit`]: the CLI draws progress bars with it.
-pub trait TrainObserver {
-    /// Called after every batch.
-    fn on_batch(&mut self, _progress: &BatchProgress) {}
-    /// Called when an epoch is finished and checkpointed.
-    fn on_epoch(&mut self, _record: &EpochRecord) {}
-}
-
-/// An observer that ignores everything (library use, tests).
-pub struct Silent;
-
-impl TrainObserver for Silent {}
-
-/// Loss and accuracy of a model on a dataset, with each prediction.
-#[derive(Debug, Clone)]
-pub struct Evaluation {
-    /// Mean cross-entropy.
-    pub loss: f64,
-    /// Fraction of correct predictions.
-    pub accuracy: f64,
-    /// Predicted class of each item, in dataset order.
-    pub predictions: Vec<usize>,
-}
-
-/// Runs `model` over `dataset` in evaluation mode without recording a graph.
-pub fn evaluate(
-    model: &mut dyn Module,
-    dataset: &Dataset,
-    normalizer: Option<&Normalizer>,
-) -> Result<Evaluation> {
-    let mut loader = Loader::new(dataset, EVAL_BATCH)?;
-    if let Some(n) = normalizer {
-        loader = loader.normalize(n.clone())?;
-    }
-    let mut ctx = Context::eval();
-    let mut total_loss = 0.0;
-    let mut predictions = Vec::with_capacity(dataset.len());
-    no_grad(|| {
-        for batch in loader.epoch(0) {
-            let logits = model.forward(&Var::constant(batch.images), &mut ctx);
-            total_loss +=
-                logits.cross_entropy_loss(&batch.labels).item() as f64 * batch.labels.len() as f64;
-            predictions.extend(logits.value().argmax_axis(1));
-        }
-    });
-    let correct = predictions
-        .iter()
-        .zip(dataset.labels())
-        .filter(|(&p, &y)| p == y as usize)
-        .count();
-    let n = dataset.len().max(1) as f64;
-    Ok(Evaluation {
-        loss: total_loss / n,
-        accuracy: correct as f64 / n,
-        predictions,
-    })
-}
-
-/// Why training ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StopReason {
-    /// All configured epochs ran.
-    Completed,
-    /// The validation loss stopped improving for `patience` epochs.
-    EarlyStopped,
-}
-
-/// The loop state saved in `checkpoint/state.json`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct LoopState {
-    epochs_done: usize,
-    history: Vec<EpochRecord>,
-    best_val_loss: Option<f64>,
-    bad_epochs: usize,
-    stopped: Option<StopReason>,
-    normalizer: Option<Normalizer>,
-    optimizer: OptimizerStateHeader,
-    schedule: ScheduleState,
-}
-
-/// The optimizer state without its buffers (those go to `optimizer.safetensors`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct OptimizerStateHeader {
-    kind: String,
-    lr: f64,
-    step: u64,
-    buffer_names: Vec<String>,
-}
-
 /// A model, its optimizer and schedule, and the loop's progress: everything a run is.
 pub struct Trainer {
-    config: TrainConfig,
-    model: Sequential,
-    optimizer: Box<dyn Optimizer + Send>,
-    schedule: Schedule,
-    normalizer: Option<Normalizer>,
-    state: LoopStateLite,
+    pub(super) config: TrainConfig,
+    pub(super) model: Sequential,
+    pub(super) optimizer: Box<dyn Optimizer + Send>,
+    pub(super) schedule: Schedule,
+    pub(super) step_schedule: Option<StepSchedule>,
+    pub(super) normalizer: Option<Normalizer>,
+    pub(super) ema: Option<Ema>,
+    pub(super) state: LoopStateLite,
+    pub(super) budget: Option<BudgetRun>,
 }
 
 /// The parts of [`LoopState`] kept while training.
-struct LoopStateLite {
-    epochs_done: usize,
-    history: Vec<EpochRecord>,
-    best_val_loss: Option<f64>,
-    bad_epochs: usize,
-    stopped: Option<StopReason>,
+pub(super) struct LoopStateLite {
+    pub(super) epochs_done: usize,
+    pub(super) history: Vec<EpochRecord>,
+    pub(super) best_val_loss: Option<f64>,
+    pub(super) bad_epochs: usize,
+    pub(super) stopped: Option<StopReason>,
+    pub(super) steps_done: u64,
+    pub(super) total_steps: Option<u64>,
+}
+
+/// A time budget being spent: the clock, the probe timing the first steps, and what was
+/// measured.
+pub(super) struct BudgetRun {
+    budget: TimeBudget,
+    clock: Box<dyn Clock>,
+    probe: SpeedProbe,
+    /// Steps taken by this process (the probe's count; a resumed run measures anew).
+    steps_here: u64,
+    /// Images of the final evaluation, reserved in the budget.
+    final_images: usize,
+    measured: Option<(Measured, BudgetCosts)>,
+}
+
+/// The optimizer a run's configuration describes, with weight decay masked off the
+/// parameters of at most one dimension when the run asks for it.
+pub(super) fn build_optimizer(
+    config: &TrainConfig,
+    model: &Sequential,
+) -> Result<Box<dyn Optimizer + Send>> {
+    let mut optimizer = config.optimizer.build()?;
+    if config.no_decay_norm_bias {
+        let mask = model
+            .parameters()
+            .iter()
+            .map(|(_, v)| v.shape().len() > 1)
+            .collect();
+        optimizer.set_decay_mask(mask)?;
+    }
+    Ok(optimizer)
+}
+
+/// Checks the run settings the optimizer and schedule do not check themselves.
+pub(super) fn check_config(config: &TrainConfig) -> Result<()> {
+    let ls = config.label_smoothing;
+    crate::optim::require(
+        "label_smoothing",
+        ls,
+        (0.0..=1.0).contains(&ls),
+        "in [0, 1]",
+    )?;
+    if let Some(s) = config.time_budget_s {
+        TimeBudget::new(s)?;
+    }
+    Ok(())
 }
 
 impl Trainer {
     /// A fresh run: the model initialised from the seed, the normaliser fitted on `train`.
     pub fn new(config: TrainConfig, train: &Dataset) -> Result<Trainer> {
+        check_config(&config)?;
         let model = config.build_model()?;
-        let optimizer = config.optimizer.build()?;
-        let schedule = config.schedule.build(config.optimizer.lr())?;
+        let optimizer = build_optimizer(&config, &model)?;
         let normalizer = if config.normalize {
             Some(Normalizer::fit(train)?)
         } else {
             None
+        };
+        Trainer::assemble(config, model, optimizer, normalizer, None)
+    }
+
+    /// The trainer around a model and optimizer, with the schedule, average and budget the
+    /// configuration asks for, and the loop state `loop_state` (a fresh run when `None`).
+    pub(super) fn assemble(
+        config: TrainConfig,
+        model: Sequential,
+        optimizer: Box<dyn Optimizer + Send>,
+        normalizer: Option<Normalizer>,
+        loop_state: Option<LoopStateLite>,
+    ) -> Result<Trainer> {
+        let schedule = config.schedule.build(config.optimizer.lr())?;
+        let step_schedule = config.schedule.build_per_step(config.optimizer.lr())?;
+        let ema = config.ema.map(|e| e.build()).transpose()?;
+        let budget = match config.time_budget_s {
+            Some(s) => Some(BudgetRun {
+                budget: TimeBudget::new(s)?,
+                clock: Box::new(WallClock(Instant::now())),
+                probe: SpeedProbe::default(),
+                steps_here: 0,
+                final_images: config.test_limit.unwrap_or(0),
+                measured: None,
+            }),
+            None => None,
         };
         Ok(Trainer {
             config,
             model,
             optimizer,
             schedule,
+            step_schedule,
             normalizer,
-            state: LoopStateLite {
+            ema,
+            state: loop_state.unwrap_or(LoopStateLite {
                 epochs_done: 0,
                 history: Vec::new(),
                 best_val_loss: None,
                 bad_epochs: 0,
                 stopped: None,
-            },
-        })
-    }
-
-    /// Restores a run from its directory (`config.json` and the last checkpoint), ready to
-    /// continue where it stopped.
-    pub fn resume(run_dir: &Path) -> Result<Trainer> {
-        let config: TrainConfig = read_json(&run_dir.join("config.json"))?;
-        let ckpt = existing_checkpoint(&run_dir.join("checkpoint")).ok_or_else(|| {
-            Error::InvalidData(format!(
-                "{} has no checkpoint to resume from",
-                run_dir.display()
-            ))
-        })?;
-        let loop_state: LoopState = read_json(&ckpt.join("state.json"))?;
-        let mut model = config.build_model()?;
-        checkpoint::load_model(&ckpt.join("model.safetensors"), &mut model)?;
-        let mut optimizer = config.optimizer.build()?;
-        let buffers_path = ckpt.join("optimizer.safetensors");
-        let mut saved = checkpoint::read_tensors(&buffers_path)?;
-        let param_lens: Vec<usize> = model
-            .parameters()
-            .iter()
-            .map(|(_, v)| v.value().numel())
-            .collect();
-        let mut buffers = std::collections::BTreeMap::new();
-        for name in &loop_state.optimizer.buffer_names {
-            let per_param = (0..param_lens.len())
-                .map_while(|k| saved.remove(&format!("{name}.{k}")).map(Tensor::into_vec))
-                .collect();
-            buffers.insert(name.clone(), per_param);
-        }
-        let header = &loop_state.optimizer;
-        optimizer.load_state(
-            &OptimizerState {
-                kind: header.kind.clone(),
-                lr: header.lr,
-                step: header.step,
-                buffers,
-            },
-            &param_lens,
-        )?;
-        let mut schedule = config.schedule.build(config.optimizer.lr())?;
-        schedule.load_state(loop_state.schedule)?;
-        Ok(Trainer {
-            config,
-            model,
-            optimizer,
-            schedule,
-            normalizer: loop_state.normalizer,
-            state: LoopStateLite {
-                epochs_done: loop_state.epochs_done,
-                history: loop_state.history,
-                best_val_loss: loop_state.best_val_loss,
-                bad_epochs: loop_state.bad_epochs,
-                stopped: loop_state.stopped,
-            },
+                steps_done: 0,
+                total_steps: None,
+            }),
+            budget,
         })
     }
 
@@ -269,6 +167,38 @@ impl Trainer {
         self.normalizer.as_ref()
     }
 
+    /// The moving average of the weights, when the run keeps one.
+    pub fn ema(&self) -> Option<&Ema> {
+        self.ema.as_ref()
+    }
+
+    /// Optimizer steps taken so far.
+    pub fn steps_done(&self) -> u64 {
+        self.state.steps_done
+    }
+
+    /// The total step count fitted to the time budget, once measured.
+    pub fn fitted_total_steps(&self) -> Option<u64> {
+        self.state.total_steps
+    }
+
+    /// Sets the clock the time budget is measured against, and the number of images the
+    /// final evaluation will run on (reserved in the budget with the run's test-time
+    /// augmentation). Start the clock when the run starts (before loading data) so the
+    /// budget covers everything; by default it starts when the trainer is built. No effect
+    /// without a time budget.
+    pub fn set_budget_clock(&mut self, clock: Box<dyn Clock>, final_images: usize) {
+        if let Some(b) = &mut self.budget {
+            b.clock = clock;
+            b.final_images = final_images;
+        }
+    }
+
+    /// Seconds on the budget clock (since the run started), when the run has a time budget.
+    pub fn budget_seconds_used(&self) -> Option<f64> {
+        self.budget.as_ref().map(|b| b.clock.seconds())
+    }
+
     /// Sets the total number of epochs to train, so a finished run can continue (`fit` then
     /// trains the epochs beyond those already done).
     pub fn extend_epochs(&mut self, epochs: usize) {
@@ -278,19 +208,52 @@ impl Trainer {
         }
     }
 
-    /// Evaluates the model (with the run's normaliser) on `dataset`.
+    /// Evaluates the model (with the run's normaliser, and its averaged weights when it
+    /// keeps an average) on `dataset`.
     pub fn evaluate(&mut self, dataset: &Dataset) -> Result<Evaluation> {
-        evaluate(&mut self.model, dataset, self.normalizer.as_ref())
+        let normalizer = self.normalizer.as_ref();
+        averaged::with_averaged(self.ema.as_ref(), &mut self.model, |m| {
+            evaluate(m, dataset, normalizer)
+        })
     }
 
-    /// The finished epochs' figures.
+    /// The end-of-training evaluation: [`Trainer::evaluate`] on the first `test_limit` items
+    /// of `test` with the run's test-time augmentation (`final_tta`).
+    pub fn evaluate_final(&mut self, test: &Dataset) -> Result<Evaluation> {
+        let test = first_items(test, self.config.test_limit);
+        let (normalizer, tta) = (self.normalizer.as_ref(), self.config.final_tta);
+        averaged::with_averaged(self.ema.as_ref(), &mut self.model, |m| {
+            evaluate_with(m, &test, normalizer, tta)
+        })
+    }
+
+    /// The history of finished epochs.
     pub fn history(&self) -> &[EpochRecord] {
         &self.state.history
     }
 
-    /// Trains until the configured epoch count or early stopping, checkpointing into
-    /// `run_dir` (when given) after every epoch. Stops with an error, leaving the last
-    /// checkpoint intact, when the loss becomes NaN or infinite.
+    /// The number of steps the run trains in all: fitted to the time budget once measured,
+    /// else `epochs` times the steps per epoch.
+    fn total_steps(&self, steps_per_epoch: u64) -> u64 {
+        self.state
+            .total_steps
+            .unwrap_or(self.config.epochs as u64 * steps_per_epoch)
+    }
+
+    /// Whether the loop should train further.
+    fn more_to_train(&self) -> bool {
+        match (&self.budget, self.state.total_steps) {
+            (Some(_), Some(total)) => self.state.steps_done < total,
+            // A budgeted run trains until its speed is measured and its length fitted.
+            (Some(_), None) => true,
+            (None, _) => self.state.epochs_done < self.config.epochs,
+        }
+    }
+
+    /// Trains until the configured epoch count (or the step count fitted to the time
+    /// budget) or early stopping, checkpointing into `run_dir` (when given) after every
+    /// epoch. Stops with an error, leaving the last checkpoint intact, when the loss becomes
+    /// NaN or infinite.
     ///
     /// Small models train fastest when this is called on a rayon worker thread (inside
     /// `ThreadPool::install`, as the CLI does): each parallel kernel then shares its work
@@ -326,7 +289,7 @@ impl Trainer {
             };
             loader = loader.augment(augment, self.config.seed)?;
         }
-        while self.state.epochs_done < self.config.epochs {
+        while self.more_to_train() {
             let epoch = self.state.epochs_done + 1;
             let record = self.train_epoch(&loader, epoch, val, observer)?;
             let val_loss = record.val_loss;
@@ -335,7 +298,9 @@ impl Trainer {
             let lr = self
                 .schedule
                 .step(val_loss.unwrap_or(self.state.history[epoch - 1].train_loss));
-            self.optimizer.set_lr(lr);
+            if self.step_schedule.is_none() {
+                self.optimizer.set_lr(lr);
+            }
             if let (Some(patience), Some(loss)) = (self.config.patience, val_loss) {
                 if self.state.best_val_loss.is_none_or(|best| loss < best) {
                     self.state.best_val_loss = Some(loss);
@@ -347,7 +312,7 @@ impl Trainer {
                     }
                 }
             }
-            if self.state.epochs_done == self.config.epochs && self.state.stopped.is_none() {
+            if !self.more_to_train() && self.state.stopped.is_none() {
                 self.state.stopped = Some(StopReason::Completed);
             }
             if let Some(dir) = run_dir {
@@ -369,15 +334,26 @@ impl Trainer {
         observer: &mut dyn TrainObserver,
     ) -> Result<EpochRecord> {
         let start = Instant::now();
-        let lr = self.optimizer.lr();
+        let mut epoch_lr = None;
         let mut ctx = Context {
             training: true,
             rng: stream(self.config.seed, Purpose::Dropout, epoch as u64),
         };
+        let steps_per_epoch = loader.num_batches() as u64;
         let batches_total = loader.num_batches();
         let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
         for (i, batch) in loader.epoch(epoch as u64 - 1).enumerate() {
+            if self.budget.is_some() && !self.more_to_train() {
+                break;
+            }
+            if let Some(s) = &self.step_schedule {
+                let total = self.total_steps(steps_per_epoch);
+                self.optimizer.set_lr(s.lr_at(self.state.steps_done, total));
+            }
+            let lr = self.optimizer.lr();
+            epoch_lr.get_or_insert(lr);
             let n = batch.labels.len();
+            let images = batch.images.clone();
             let (loss, batch_correct) = self.step(batch.images, &batch.labels, &mut ctx)?;
             if !loss.is_finite() {
                 return Err(Error::Training(format!(
@@ -386,6 +362,11 @@ impl Trainer {
                     lr / 10.0
                 )));
             }
+            self.state.steps_done += 1;
+            if let Some(ema) = &mut self.ema {
+                averaged::update(ema, self.state.steps_done, &mut self.model);
+            }
+            self.spend_budget(&images, steps_per_epoch, val.map_or(0, Dataset::len));
             loss_sum += loss * n as f64;
             correct += batch_correct;
             seen += n;
@@ -402,7 +383,7 @@ impl Trainer {
         let seconds = start.elapsed().as_secs_f64();
         let (val_loss, val_accuracy) = match val {
             Some(v) => {
-                let e = evaluate(&mut self.model, v, self.normalizer.as_ref())?;
+                let e = self.evaluate(v)?;
                 (Some(e.loss), Some(e.accuracy))
             }
             None => (None, None),
@@ -413,9 +394,55 @@ impl Trainer {
             train_accuracy: correct as f64 / seen.max(1) as f64,
             val_loss,
             val_accuracy,
-            lr,
+            lr: epoch_lr.unwrap_or_else(|| self.optimizer.lr()),
             seconds,
         })
+    }
+
+    /// After each step of a budgeted run: fits the total step count once the first steps
+    /// are timed (timing one evaluation pass on `images` too), and afterwards ends the run
+    /// early if the clock says the final evaluation would no longer fit.
+    fn spend_budget(&mut self, images: &Tensor, steps_per_epoch: u64, val_images: usize) {
+        let Some(b) = &mut self.budget else { return };
+        b.steps_here += 1;
+        if let Some((m, costs)) = &b.measured {
+            let deadline = b.budget.seconds() - b.budget.final_eval_seconds(m, costs);
+            // Stop when another step at the measured speed would eat into the reserve.
+            let unfinished = self.state.total_steps > Some(self.state.steps_done);
+            if unfinished && b.clock.seconds() + m.step_seconds > deadline {
+                self.state.total_steps = Some(self.state.steps_done);
+                self.state.stopped = Some(StopReason::TimeBudget);
+            }
+            return;
+        }
+        if self.state.total_steps.is_some() {
+            return;
+        }
+        let Some(step_seconds) = b.probe.after_step(b.steps_here, b.clock.seconds()) else {
+            return;
+        };
+        let t0 = b.clock.seconds();
+        tta_logits(&mut self.model, images, Tta::None);
+        let eval_seconds_per_image = (b.clock.seconds() - t0) / images.dim(0).max(1) as f64;
+        let weights: usize = self.model.num_parameters();
+        let costs = BudgetCosts {
+            steps_per_epoch,
+            val_images,
+            final_images: b.final_images,
+            final_passes: self.config.final_tta.passes(),
+            // Model, checkpoint copy, optimizer buffers and average at ~200 MB/s, plus files.
+            checkpoint_seconds: 0.1 + 4.0 * 4.0 * weights as f64 / 200e6,
+        };
+        let m = Measured {
+            now: b.clock.seconds(),
+            steps_done: self.state.steps_done,
+            step_seconds,
+            eval_seconds_per_image,
+        };
+        let total = b.budget.fit(&m, &costs);
+        b.measured = Some((m, costs));
+        self.state.total_steps = Some(total);
+        self.config.epochs = total.div_ceil(steps_per_epoch.max(1)) as usize;
     }
 
     /// One optimisation step on a batch; returns the batch loss (penalties included) and the
@@ -426,9 +453,10 @@ impl Trainer {
         labels: &[usize],
         ctx: &mut Context,
     ) -> Result<(f64, usize)> {
+        let smoothing = self.config.label_smoothing as f32;
         let (loss_value, correct, mut grads) = {
             let logits = self.model.forward(&Var::constant(images), ctx);
-            let loss = logits.cross_entropy_loss(labels);
+            let loss = logits.cross_entropy_loss_smoothed(labels, smoothing);
             let correct = logits
                 .value()
                 .argmax_axis(1)
@@ -476,97 +504,9 @@ impl Trainer {
         self.optimizer.step(&mut param_views, &grad_views);
         Ok((loss_value + penalty_value, correct))
     }
-
-    /// Writes `config.json`, `model.safetensors`, `metrics.csv` and the resumable
-    /// `checkpoint/` into `dir`, each atomically.
-    pub fn save(&mut self, dir: &Path) -> Result<()> {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        write_json(&dir.join("config.json"), &self.config)?;
-        let opt = self.optimizer.state();
-        let loop_state = LoopState {
-            epochs_done: self.state.epochs_done,
-            history: self.state.history.clone(),
-            best_val_loss: self.state.best_val_loss,
-            bad_epochs: self.state.bad_epochs,
-            stopped: self.state.stopped,
-            normalizer: self.normalizer.clone(),
-            optimizer: OptimizerStateHeader {
-                kind: opt.kind.clone(),
-                lr: opt.lr,
-                step: opt.step,
-                buffer_names: opt.buffers.keys().cloned().collect(),
-            },
-            schedule: self.schedule.state(),
-        };
-        let model = &mut self.model;
-        swap_dir(&dir.join("checkpoint"), |tmp| {
-            checkpoint::save_model(&tmp.join("model.safetensors"), model)?;
-            let buffers: Vec<(String, Tensor)> = opt
-                .buffers
-                .iter()
-                .flat_map(|(name, per_param)| {
-                    per_param.iter().enumerate().map(move |(k, b)| {
-                        (
-                            format!("{name}.{k}"),
-                            Tensor::from_vec(b.clone(), &[b.len()]),
-                        )
-                    })
-                })
-                .collect();
-            let path = tmp.join("optimizer.safetensors");
-            checkpoint::write_atomic(&path, &checkpoint::tensors_to_bytes(&path, &buffers)?)?;
-            write_json(&tmp.join("state.json"), &loop_state)
-        })?;
-        checkpoint::save_model(&dir.join("model.safetensors"), &mut self.model)?;
-        write_json(&dir.join("normalizer.json"), &self.normalizer)?;
-        write_metrics_csv(&dir.join("metrics.csv"), &self.state.history)
-    }
-}
-
-/// A trained model read back from its run directory, for evaluation and prediction.
-pub struct LoadedRun {
-    /// The run's definition.
-    pub config: TrainConfig,
-    /// The model with its latest weights.
-    pub model: Sequential,
-    /// The input normaliser, when the run used one.
-    pub normalizer: Option<Normalizer>,
-}
-
-/// Reads `config.json`, `model.safetensors` and `normalizer.json` from a run directory.
-pub fn load_run(dir: &Path) -> Result<LoadedRun> {
-    let config: TrainConfig = read_json(&dir.join("config.json"))?;
-    let mut model = config.build_model()?;
-    checkpoint::load_model(&dir.join("model.safetensors"), &mut model)?;
-    let normalizer = read_json(&dir.join("normalizer.json"))?;
-    Ok(LoadedRun {
-        config,
-        model,
-        normalizer,
-    })
 }
 
 /// L1/L2 penalties apply to weights (matrices and filters), not to biases or norm scales.
 fn is_weight(name: &str, var: &Var) -> bool {
     name.ends_with("weight") && var.shape().len() >= 2
-}
-
-/// Writes the per-epoch figures as CSV.
-pub fn write_metrics_csv(path: &Path, history: &[EpochRecord]) -> Result<()> {
-    let opt = |v: Option<f64>| v.map(|x| format!("{x:.6}")).unwrap_or_default();
-    let mut text =
-        String::from("epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds\n");
-    for r in history {
-        text.push_str(&format!(
-            "{},{:.6},{:.6},{},{},{},{:.3}\n",
-            r.epoch,
-            r.train_loss,
-            r.train_accuracy,
-            opt(r.val_loss),
-            opt(r.val_accuracy),
-            r.lr,
-            r.seconds
-        ));
-    }
-    checkpoint::write_atomic(path, text.as_bytes())
 }

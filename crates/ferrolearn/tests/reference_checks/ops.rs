@@ -116,7 +116,12 @@ pub fn check(case: &Case) -> Result<(), String> {
         "maxout" => get("x")?.maxout(param_usize(case, "pieces")?),
         "mse" => get("input")?.mse_loss(&target()?),
         "bce_with_logits" => get("input")?.bce_with_logits_loss(&target()?),
-        "cross_entropy" => get("input")?.cross_entropy_loss(&labels()?),
+        "cross_entropy" => {
+            let eps = case.params.get("label_smoothing").map_or(Ok(0.0), |v| {
+                v.as_f64().ok_or("label_smoothing is not a number")
+            })?;
+            get("input")?.cross_entropy_loss_smoothed(&labels()?, eps as f32)
+        }
         "multi_margin" => {
             let margin = case.param_f64("margin")? as f32;
             let x = get("input")?;

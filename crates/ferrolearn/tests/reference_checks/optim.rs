@@ -2,8 +2,10 @@
 //! its learning-rate schedules over 30 epochs.
 
 use ferrolearn::optim::{
-    Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, CosineAnnealingLr, ExponentialLr, Optimizer,
-    ReduceLrOnPlateau, ReduceLrOnPlateauConfig, RmsProp, RmsPropConfig, Sgd, SgdConfig, StepLr,
+    Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, Anneal, CosineAnnealingLr, Ema, ExponentialLr,
+    MultiStepFractions, OneCycleConfig, OneCycleLr, Optimizer, ReduceLrOnPlateau,
+    ReduceLrOnPlateauConfig, RmsProp, RmsPropConfig, Sgd, SgdConfig, StepLr, WarmupCosine,
+    WarmupLinear,
 };
 use serde_json::Value;
 
@@ -16,6 +18,10 @@ pub fn check(case: &Case) -> Result<(), String> {
         "step_lr" | "cosine_annealing_lr" | "exponential_lr" | "reduce_lr_on_plateau" => {
             check_schedule(case)
         }
+        "warmup_linear" | "warmup_cosine" | "multi_step_fraction" | "one_cycle_lr" => {
+            check_step_schedule(case)
+        }
+        "ema" => check_ema(case),
         other => Err(format!("unknown optimizer/schedule op `{other}`")),
     }
 }
@@ -145,6 +151,49 @@ fn gradient(p: &[f32], a: &[f32], c: &[f32]) -> Vec<f32> {
         .collect()
 }
 
+/// Splits `p` into the case's parameter groups (`params.group_lens`, one group when absent)
+/// and sets the weight-decay mask `params.decay` (one flag per group) on `opt`.
+fn groups(case: &Case, opt: &mut dyn Optimizer, len: usize) -> Result<Vec<usize>, String> {
+    let Some(lens) = case.params.get("group_lens") else {
+        return Ok(vec![len]);
+    };
+    let lens: Vec<usize> = lens
+        .as_array()
+        .ok_or("group_lens is not a list")?
+        .iter()
+        .map(|v| v.as_u64().map(|n| n as usize).ok_or("bad group length"))
+        .collect::<Result<_, _>>()?;
+    if lens.iter().sum::<usize>() != len {
+        return Err(format!("group_lens {lens:?} do not add up to {len}"));
+    }
+    let mask: Vec<bool> = case
+        .params
+        .get("decay")
+        .and_then(Value::as_array)
+        .ok_or("param `decay` missing")?
+        .iter()
+        .map(|v| v.as_bool().ok_or("bad decay flag"))
+        .collect::<Result<_, _>>()?;
+    opt.set_decay_mask(mask).map_err(|e| e.to_string())?;
+    Ok(lens)
+}
+
+/// One optimizer step on `p` split into parameters of lengths `lens`.
+fn step_groups(opt: &mut dyn Optimizer, p: &mut [f32], g: &[f32], lens: &[usize]) {
+    let mut params: Vec<&mut [f32]> = Vec::new();
+    let mut grads: Vec<&[f32]> = Vec::new();
+    let (mut rest, mut grest) = (p, g);
+    for &n in lens {
+        let (head, tail) = rest.split_at_mut(n);
+        let (ghead, gtail) = grest.split_at(n);
+        params.push(head);
+        grads.push(ghead);
+        rest = tail;
+        grest = gtail;
+    }
+    opt.step(&mut params, &grads);
+}
+
 fn check_optimizer(case: &Case) -> Result<(), String> {
     let mut p = case.input("p0")?.to_f32();
     let a = case.input("a")?.to_f32();
@@ -157,10 +206,11 @@ fn check_optimizer(case: &Case) -> Result<(), String> {
         .and_then(Value::as_u64)
         .unwrap_or(20);
     let mut opt = build(case)?;
+    let lens = groups(case, opt.as_mut(), p.len())?;
     let mut recorded = 0;
     for t in 1..=steps {
         let g = gradient(&p, &a, &c);
-        opt.step(&mut [p.as_mut_slice()], &[g.as_slice()]);
+        step_groups(opt.as_mut(), &mut p, &g, &lens);
         let name = format!("step_{t}");
         if case.output(&name).is_ok() {
             case.check_output(&name, &widen(&p), &shape)?;
@@ -252,4 +302,115 @@ fn check_schedule(case: &Case) -> Result<(), String> {
         other => return Err(format!("no schedule for op `{other}`")),
     };
     case.check_output("lr", &lrs, &[lrs.len()])
+}
+
+/// A per-step schedule case: `lr[k]` for every step `k` of a run of `total_steps`.
+fn check_step_schedule(case: &Case) -> Result<(), String> {
+    let hp = hyper(case)?;
+    let base = case.param_f64("base_lr")?;
+    let total = case
+        .params
+        .get("total_steps")
+        .and_then(Value::as_u64)
+        .ok_or("param `total_steps` missing")?;
+    let err = |e: ferrolearn::Error| e.to_string();
+    let known: &[&str] = match case.op.as_str() {
+        "warmup_linear" | "warmup_cosine" => &["warmup", "final_factor"],
+        "multi_step_fraction" => &["milestones", "gamma"],
+        _ => &[
+            "max_lr",
+            "pct_start",
+            "div_factor",
+            "final_div_factor",
+            "anneal_strategy",
+            "three_phase",
+        ],
+    };
+    known_keys(hp, known)?;
+    let lr_at: Box<dyn Fn(u64) -> f64> = match case.op.as_str() {
+        "warmup_linear" => {
+            let s = WarmupLinear::new(base, num(hp, "warmup", 0.0)?, num(hp, "final_factor", 0.0)?)
+                .map_err(err)?;
+            Box::new(move |k| s.lr_at(k, total))
+        }
+        "warmup_cosine" => {
+            let s = WarmupCosine::new(base, num(hp, "warmup", 0.0)?, num(hp, "final_factor", 0.0)?)
+                .map_err(err)?;
+            Box::new(move |k| s.lr_at(k, total))
+        }
+        "multi_step_fraction" => {
+            let milestones = hp
+                .get("milestones")
+                .and_then(Value::as_array)
+                .ok_or("hyperparameter `milestones` missing")?
+                .iter()
+                .map(|v| v.as_f64().ok_or("bad milestone"))
+                .collect::<Result<Vec<f64>, _>>()?;
+            let s =
+                MultiStepFractions::new(base, milestones, num(hp, "gamma", 0.1)?).map_err(err)?;
+            Box::new(move |k| s.lr_at(k, total))
+        }
+        _ => {
+            let anneal = match hp.get("anneal_strategy").and_then(Value::as_str) {
+                None | Some("cos") => Anneal::Cos,
+                Some("linear") => Anneal::Linear,
+                Some(other) => return Err(format!("anneal_strategy `{other}` is not known")),
+            };
+            let config = OneCycleConfig {
+                pct_start: num(hp, "pct_start", 0.3)?,
+                div_factor: num(hp, "div_factor", 25.0)?,
+                final_div_factor: num(hp, "final_div_factor", 1e4)?,
+                anneal,
+                three_phase: hp
+                    .get("three_phase")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
+            };
+            let s = OneCycleLr::new(num(hp, "max_lr", base)?, config).map_err(err)?;
+            Box::new(move |k| s.lr_at(k, total))
+        }
+    };
+    let lrs: Vec<f64> = (0..total).map(lr_at).collect();
+    case.check_output("lr", &lrs, &[lrs.len()])
+}
+
+/// A moving-average case: SGD on the objective, the average of the weights updated after
+/// every `ema_every`-th step, compared at the recorded steps.
+fn check_ema(case: &Case) -> Result<(), String> {
+    let mut p = case.input("p0")?.to_f32();
+    let a = case.input("a")?.to_f32();
+    let c = case.input("c")?.to_f32();
+    let shape = case.input("p0")?.shape.clone();
+    case.check_output("grad_at_p0", &widen(&gradient(&p, &a, &c)), &shape)?;
+    let hp = hyper(case)?;
+    known_keys(hp, &["lr", "momentum"])?;
+    let mut opt = Sgd::new(SgdConfig {
+        lr: num(hp, "lr", 1e-3)?,
+        momentum: num(hp, "momentum", 0.0)?,
+        ..SgdConfig::default()
+    })
+    .map_err(|e| e.to_string())?;
+    let every = case.param_f64("ema_every")? as u64;
+    let mut ema = Ema::new(case.param_f64("ema_decay")?, every).map_err(|e| e.to_string())?;
+    let mut recorded = 0;
+    for t in 1..=20u64 {
+        let g = gradient(&p, &a, &c);
+        opt.step(&mut [p.as_mut_slice()], &[g.as_slice()]);
+        ema.after_step(t, &[&p]);
+        let name = format!("ema_{t}");
+        if case.output(&name).is_ok() {
+            let avg = ema.averages().first().ok_or("no average yet")?;
+            case.check_output(&name, &widen(avg), &shape)?;
+            recorded += 1;
+        }
+    }
+    let expected = case
+        .outputs
+        .keys()
+        .filter(|k| k.starts_with("ema_"))
+        .count();
+    if recorded != expected {
+        return Err(format!("checked {recorded} of {expected} averages"));
+    }
+    Ok(())
 }

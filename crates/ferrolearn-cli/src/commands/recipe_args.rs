@@ -1,0 +1,134 @@
+//! The flags of `ferrolearn train` that fast recipes use: label smoothing, per-step schedule
+//! settings, weight-decay exclusion, the moving average of weights, test-time augmentation at
+//! the end, a time budget and a test-image limit.
+
+use anyhow::bail;
+use ferrolearn::train::budget::parse_duration;
+use ferrolearn::train::{EmaConfig, ScheduleConfig, TrainConfig, Tta};
+
+/// Test-time augmentation choices (`--tta`).
+#[derive(Clone, Copy, clap::ValueEnum, PartialEq, Eq)]
+pub enum TtaArg {
+    /// The image alone.
+    None,
+    /// Average the logits of the image and its mirror.
+    Flip,
+    /// Also the mirrored pair shifted one pixel up-left and down-right (reflect padding).
+    FlipTranslate,
+}
+
+impl From<TtaArg> for Tta {
+    fn from(t: TtaArg) -> Tta {
+        match t {
+            TtaArg::None => Tta::None,
+            TtaArg::Flip => Tta::Flip,
+            TtaArg::FlipTranslate => Tta::FlipTranslate,
+        }
+    }
+}
+
+/// The per-step schedules (`--schedule` values beyond the per-epoch ones).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum PerStep {
+    /// Linear warm-up then linear decay.
+    WarmupLinear,
+    /// Linear warm-up then cosine decay.
+    WarmupCosine,
+    /// PyTorch's OneCycleLR.
+    OneCycle,
+    /// Multiply by --gamma at fractions of the run.
+    MultiStep,
+}
+
+/// Flags of the fast-training recipe, flattened into `ferrolearn train`'s.
+#[derive(clap::Args)]
+pub struct RecipeArgs {
+    /// Label smoothing of the training loss, in [0, 1] (PyTorch's `label_smoothing`).
+    #[arg(long, default_value_t = 0.0)]
+    label_smoothing: f64,
+    /// Per-step schedules: fraction of the run spent warming up (default 0.23 for
+    /// warmup-linear, 0.05 for warmup-cosine, 0.3 for one-cycle's pct_start).
+    #[arg(long)]
+    warmup: Option<f64>,
+    /// warmup-linear / warmup-cosine: the last rate as a fraction of --lr (default 0.07 and 0).
+    #[arg(long)]
+    final_lr_factor: Option<f64>,
+    /// multi-step: fractions of the run where the rate is multiplied by --gamma.
+    #[arg(long, value_delimiter = ',', default_value = "0.5,0.75")]
+    milestones: Vec<f64>,
+    /// one-cycle: the first rate is --lr divided by this.
+    #[arg(long, default_value_t = 25.0)]
+    div_factor: f64,
+    /// one-cycle: the last rate is the first divided by this.
+    #[arg(long, default_value_t = 1e4)]
+    final_div_factor: f64,
+    /// No weight decay on parameters with at most one dimension (biases, batch-norm scales).
+    #[arg(long)]
+    no_decay_norm_bias: bool,
+    /// Evaluate with an exponential moving average of the weights of this decay per update
+    /// (e.g. 0.99); validation, the final test and `eval`/`predict` use it.
+    #[arg(long)]
+    ema_decay: Option<f64>,
+    /// Optimizer steps between updates of the moving average.
+    #[arg(long, default_value_t = 1)]
+    ema_every: u64,
+    /// Test-time augmentation of the final evaluation.
+    #[arg(long, value_enum, default_value = "none")]
+    tta: TtaArg,
+    /// Fit the number of steps so training and the final evaluation end inside this budget
+    /// (e.g. 30m, 2h, 90s); --epochs then only sets the provisional length of the first steps.
+    #[arg(long, value_name = "DURATION")]
+    time_budget: Option<String>,
+    /// Evaluate only the first N test images at the end.
+    #[arg(long, value_name = "N")]
+    test_limit: Option<usize>,
+}
+
+impl RecipeArgs {
+    /// The per-step schedule `kind` with these flags' settings (`gamma`: multi-step's factor).
+    pub fn schedule(&self, kind: PerStep, gamma: f64) -> anyhow::Result<ScheduleConfig> {
+        Ok(match kind {
+            PerStep::WarmupLinear => ScheduleConfig::WarmupLinear {
+                warmup: self.warmup.unwrap_or(0.23),
+                final_factor: self.final_lr_factor.unwrap_or(0.07),
+            },
+            PerStep::WarmupCosine => ScheduleConfig::WarmupCosine {
+                warmup: self.warmup.unwrap_or(0.05),
+                final_factor: self.final_lr_factor.unwrap_or(0.0),
+            },
+            PerStep::OneCycle => ScheduleConfig::OneCycle {
+                pct_start: self.warmup.unwrap_or(0.3),
+                div_factor: self.div_factor,
+                final_div_factor: self.final_div_factor,
+                cosine: true,
+            },
+            PerStep::MultiStep => {
+                if self.milestones.is_empty() {
+                    bail!("--milestones needs at least one fraction of the run");
+                }
+                ScheduleConfig::MultiStep {
+                    milestones: self.milestones.clone(),
+                    gamma,
+                }
+            }
+        })
+    }
+
+    /// Writes these settings into `config` (checked when the trainer is built).
+    pub fn apply(&self, config: &mut TrainConfig) -> anyhow::Result<()> {
+        config.label_smoothing = self.label_smoothing;
+        config.no_decay_norm_bias = self.no_decay_norm_bias;
+        config.ema = self.ema_decay.map(|decay| EmaConfig {
+            decay,
+            every: self.ema_every,
+        });
+        config.final_tta = self.tta.into();
+        config.time_budget_s = self
+            .time_budget
+            .as_deref()
+            .map(parse_duration)
+            .transpose()?;
+        config.test_limit = self.test_limit;
+        Ok(())
+    }
+}

@@ -1,0 +1,149 @@
+//! The moving average of a model's weights ([`Ema`]) tied to the model: updated from its
+//! parameters and batch-norm statistics, swapped in for evaluation, saved and restored by name.
+//!
+//! Batch-norm running statistics are **averaged** with the parameters (PyTorch's
+//! `AveragedModel(use_buffers=True)`, timm's `ModelEmaV2`) rather than copied from the live
+//! model: the live statistics describe the activations of the live weights, while the averaged
+//! weights are a blend of the last `~1 / (1 - decay)` updates, whose activations the
+//! equally-blended statistics match better.
+
+use std::path::Path;
+
+use super::checkpoint::{model_tensors, read_tensors};
+use crate::nn::Module;
+use crate::optim::Ema;
+use crate::tensor::Tensor;
+use crate::{Error, Result};
+
+/// Folds the model's current weights into `ema` after optimizer step `step` (when due).
+pub(crate) fn update(ema: &mut Ema, step: u64, model: &mut dyn Module) {
+    if !step.is_multiple_of(ema.every()) {
+        return;
+    }
+    let weights = model_tensors(model);
+    let views: Vec<&[f32]> = weights.iter().map(|(_, t)| t.data()).collect();
+    ema.after_step(step, &views);
+}
+
+/// Replaces the model's parameters and buffers by `values`, given in [`model_tensors`] order;
+/// returns the values replaced.
+fn install(model: &mut dyn Module, values: Vec<Tensor>) -> Vec<Tensor> {
+    let mut values = values.into_iter();
+    let mut old = Vec::new();
+    for (_, var) in model.parameters_mut() {
+        if let Some(v) = values.next() {
+            old.push(std::mem::replace(var.value_mut(), v));
+        }
+    }
+    for (_, buffer) in model.buffers_mut() {
+        if let Some(v) = values.next() {
+            old.push(std::mem::replace(buffer, v));
+        }
+    }
+    old
+}
+
+/// The averaged weights as named tensors shaped like the model's (for saving and swapping),
+/// or `None` before the first update.
+pub(crate) fn averaged_tensors(ema: &Ema, model: &mut dyn Module) -> Option<Vec<(String, Tensor)>> {
+    if ema.averages().is_empty() {
+        return None;
+    }
+    Some(
+        model_tensors(model)
+            .into_iter()
+            .zip(ema.averages())
+            .map(|((name, t), avg)| (name, Tensor::from_vec(avg.clone(), t.shape())))
+            .collect(),
+    )
+}
+
+/// Runs `f` on the model with the averaged weights swapped in (the live ones put back
+/// afterwards); with no average yet, or `ema` `None`, on the live weights.
+pub(crate) fn with_averaged<M: Module, T>(
+    ema: Option<&Ema>,
+    model: &mut M,
+    f: impl FnOnce(&mut M) -> T,
+) -> T {
+    let Some(averaged) = ema.and_then(|e| averaged_tensors(e, model)) else {
+        return f(model);
+    };
+    let live = install(model, averaged.into_iter().map(|(_, t)| t).collect());
+    let result = f(model);
+    install(model, live);
+    result
+}
+
+/// Restores an average saved by name in `path` after `updates` updates.
+pub(crate) fn restore(
+    ema: &mut Ema,
+    updates: u64,
+    path: &Path,
+    model: &mut dyn Module,
+) -> Result<()> {
+    if updates == 0 {
+        return ema.restore(0, Vec::new(), &[]);
+    }
+    let mut saved = read_tensors(path)?;
+    let expected = model_tensors(model);
+    let mut averages = Vec::with_capacity(expected.len());
+    for (name, _) in &expected {
+        let t = saved
+            .remove(name)
+            .ok_or_else(|| Error::format(path, format!("tensor {name} is missing")))?;
+        averages.push(t.into_vec());
+    }
+    let lens: Vec<usize> = expected.iter().map(|(_, t)| t.numel()).collect();
+    ema.restore(updates, averages, &lens)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::models::mlp;
+    use crate::nn::ActivationKind;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    #[test]
+    fn averaged_weights_are_swapped_in_and_back() {
+        let spec = mlp(&[3], ActivationKind::Relu, 0.0, true, 2);
+        let mut model = spec
+            .build(&[1, 2, 2], 2, &mut ChaCha8Rng::seed_from_u64(1))
+            .expect("model");
+        let live: Vec<Vec<f32>> = model_tensors(&mut model)
+            .into_iter()
+            .map(|(_, t)| t.into_vec())
+            .collect();
+        let mut ema = Ema::new(0.5, 1).expect("valid");
+        update(&mut ema, 1, &mut model);
+        // Pretend training moved every weight (and statistic) by +2: the average is +1.
+        let moved: Vec<Tensor> = model_tensors(&mut model)
+            .into_iter()
+            .map(|(_, t)| t.add_scalar(2.0))
+            .collect();
+        install(&mut model, moved);
+        update(&mut ema, 2, &mut model);
+        let seen = with_averaged(Some(&ema), &mut model, |m| {
+            model_tensors(m)
+                .into_iter()
+                .map(|(_, t)| t.into_vec())
+                .collect::<Vec<_>>()
+        });
+        for (avg, w) in seen.iter().zip(&live) {
+            for (a, w) in avg.iter().zip(w) {
+                assert!((a - (w + 1.0)).abs() < 1e-6, "{a} vs {w} + 1");
+            }
+        }
+        // The live weights are back.
+        let after = model_tensors(&mut model);
+        assert!((after[0].1.data()[0] - (live[0][0] + 2.0)).abs() < 1e-6);
+        // Batch-norm statistics were averaged too (running_var starts at 1: 1 + 1 = 2).
+        let names: Vec<String> = after.iter().map(|(n, _)| n.clone()).collect();
+        let var = names
+            .iter()
+            .position(|n| n.ends_with("running_var"))
+            .expect("batch norm");
+        assert!(seen[var].iter().all(|&v| (v - 2.0).abs() < 1e-6));
+    }
+}
