@@ -40,7 +40,8 @@ pub struct BatchProgress {
     pub images: usize,
 }
 
-/// Receives progress from [`Trainer::fit`]: the CLI draws progress bars with it.
+/// Receives progress from [`Trainer::fit`](super::Trainer::fit): the CLI draws progress bars
+/// with it.
 pub trait TrainObserver {
     /// Called after every batch.
     fn on_batch(&mut self, _progress: &BatchProgress) {}
