@@ -260,7 +260,8 @@ fn trajectory_dir() -> PathBuf {
 fn case_files(dir: &Path) -> Vec<PathBuf> {
     let entries = std::fs::read_dir(dir).unwrap_or_else(|e| {
         panic!(
-            "cannot read the trajectory directory {}: {e}",
+            "cannot read the trajectory directory {}: {e} (a relative {DIR_ENV} is taken \
+             from the crate directory, where cargo runs the test)",
             dir.display()
         )
     });
