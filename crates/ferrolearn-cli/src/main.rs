@@ -4,7 +4,7 @@ mod commands;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// Training allocates and frees large tensors every batch; mimalloc keeps those pages mapped
 /// instead of returning them to the kernel after each free (glibc's behaviour for big
@@ -62,7 +62,13 @@ fn main() -> ExitCode {
     // SAFETY: sets a plain integer option; mimalloc reads options atomically.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
     install_panic_hook();
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    // Which flags were given, for the per-model recipes of `train`.
+    let train_matches = matches.subcommand_matches("train").cloned();
     // The command runs on one of the pool's threads, so every parallel kernel starts from
     // inside the pool: rayon then shares work among its threads instead of waking the main
     // thread through a lock after every call, which costs more than small kernels themselves.
@@ -78,7 +84,7 @@ fn main() -> ExitCode {
     };
     let result = pool.install(|| {
         ferrolearn::tensor::catch_shape_error(|| match cli.command {
-            Command::Train(args) => commands::train::run(args),
+            Command::Train(args) => commands::train::run(args, train_matches.as_ref()),
             Command::Eval(args) => commands::eval::run(args),
             Command::Predict(args) => commands::predict::run(args),
             Command::Bench(args) => commands::bench::run(args),

@@ -10,6 +10,7 @@ pub mod eval;
 pub mod fit;
 pub mod gradcheck;
 pub mod model;
+pub mod model_recipe;
 pub mod predict;
 pub mod recipe_args;
 pub mod search;

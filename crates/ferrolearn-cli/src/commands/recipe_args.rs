@@ -45,14 +45,14 @@ pub enum PerStep {
 pub struct RecipeArgs {
     /// Label smoothing of the training loss, in [0, 1] (PyTorch's `label_smoothing`).
     #[arg(long, default_value_t = 0.0)]
-    label_smoothing: f64,
+    pub(super) label_smoothing: f64,
     /// Per-step schedules: fraction of the run spent warming up (default 0.23 for
     /// warmup-linear, 0.05 for warmup-cosine, 0.3 for one-cycle's pct_start).
     #[arg(long)]
-    warmup: Option<f64>,
+    pub(super) warmup: Option<f64>,
     /// warmup-linear / warmup-cosine: the last rate as a fraction of --lr (default 0.07 and 0).
     #[arg(long)]
-    final_lr_factor: Option<f64>,
+    pub(super) final_lr_factor: Option<f64>,
     /// multi-step: fractions of the run where the rate is multiplied by --gamma.
     #[arg(long, value_delimiter = ',', default_value = "0.5,0.75")]
     milestones: Vec<f64>,
@@ -64,7 +64,7 @@ pub struct RecipeArgs {
     final_div_factor: f64,
     /// No weight decay on parameters with at most one dimension (biases, batch-norm scales).
     #[arg(long)]
-    no_decay_norm_bias: bool,
+    pub(super) no_decay_norm_bias: bool,
     /// Evaluate with an exponential moving average of the weights of this decay per update
     /// (e.g. 0.99); validation, the final test and `eval`/`predict` use it.
     #[arg(long)]
@@ -74,7 +74,7 @@ pub struct RecipeArgs {
     ema_every: u64,
     /// Test-time augmentation of the final evaluation.
     #[arg(long, value_enum, default_value = "none")]
-    tta: TtaArg,
+    pub(super) tta: TtaArg,
     /// Fit the number of steps so training and the final evaluation end inside this budget
     /// (e.g. 30m, 2h, 90s); --epochs then only sets the provisional length of the first steps.
     #[arg(long, value_name = "DURATION")]

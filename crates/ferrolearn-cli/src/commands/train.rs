@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use anyhow::{bail, Context as _};
 use clap::ValueEnum;
-use ferrolearn::data::{load, Dataset, DatasetName};
-use ferrolearn::nn::models::{lenet5, mlp};
+use ferrolearn::data::{load, Dataset, DatasetName, PaddingMode};
+use ferrolearn::nn::models::{lenet5, mlp, named};
 use ferrolearn::nn::spec::ModelSpec;
 use ferrolearn::nn::ActivationKind;
 use ferrolearn::train::budget::WallClock;
@@ -28,6 +28,28 @@ pub enum ModelName {
     Lenet5,
     /// A multilayer perceptron (`--hidden`, `--activation`, `--dropout`, `--batch-norm`).
     Mlp,
+    /// CIFAR ResNet of `--depth` layers (20 by default; 32, 44, 56: any 6n+2).
+    Resnet20,
+    /// AlexNet shaped for 32x32 images (five convs with batch norm, three linear, dropout).
+    Alexnet,
+    /// A small GoogLeNet: Inception modules (1x1; 1x1->3x3; 1x1->3x3->3x3; pool->1x1).
+    Inception,
+    /// The airbench94 shape of w9_cifar.py (2x2 stem, three conv-pool-BN-GELU blocks).
+    Fastnet,
+}
+
+impl ModelName {
+    /// The built-in model's name for `nn::models::named` (ResNets carry their depth).
+    fn library_name(self, depth: usize) -> String {
+        match self {
+            ModelName::Lenet5 => "lenet5".into(),
+            ModelName::Mlp => "mlp".into(),
+            ModelName::Resnet20 => format!("resnet{depth}"),
+            ModelName::Alexnet => "alexnet".into(),
+            ModelName::Inception => "inception".into(),
+            ModelName::Fastnet => "fastnet".into(),
+        }
+    }
 }
 
 /// Optimizers `--optimizer` names.
@@ -70,42 +92,63 @@ pub enum ScheduleName {
     MultiStep,
 }
 
+/// `--padding-mode` values.
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum PaddingArg {
+    /// 0 after normalisation: the mean colour.
+    Zero,
+    /// Mirrored about the edge pixel.
+    Reflect,
+    /// Black pixels (0 before normalisation).
+    Black,
+}
+
+impl From<PaddingArg> for PaddingMode {
+    fn from(p: PaddingArg) -> PaddingMode {
+        match p {
+            PaddingArg::Zero => PaddingMode::Zero,
+            PaddingArg::Reflect => PaddingMode::Reflect,
+            PaddingArg::Black => PaddingMode::Black,
+        }
+    }
+}
+
 /// Flags of `ferrolearn train`.
 #[derive(clap::Args)]
 pub struct Args {
     /// The architecture.
     #[arg(long, value_enum, default_value = "lenet5")]
-    model: ModelName,
+    pub(super) model: ModelName,
     /// A JSON model description (a list of layers; see the README) instead of --model.
     #[arg(long, value_name = "FILE")]
-    model_file: Option<PathBuf>,
+    pub(super) model_file: Option<PathBuf>,
     /// The dataset: mnist (bundled), fashion-mnist or cifar-10.
     #[arg(long, default_value = "mnist")]
-    dataset: DatasetName,
+    pub(super) dataset: DatasetName,
     /// Directory holding the dataset's directory (default: $FERROLEARN_DATA, then the bundled data).
     #[arg(long, value_name = "DIR")]
-    data_dir: Option<PathBuf>,
+    pub(super) data_dir: Option<PathBuf>,
     /// Epochs to train.
     #[arg(long, default_value_t = 3)]
-    epochs: usize,
+    pub(super) epochs: usize,
     /// Mini-batch size.
     #[arg(long, default_value_t = 64)]
-    batch_size: usize,
+    pub(super) batch_size: usize,
     /// The optimizer.
     #[arg(long, value_enum, default_value = "sgd")]
-    optimizer: OptimizerName,
+    pub(super) optimizer: OptimizerName,
     /// Learning rate.
     #[arg(long, default_value_t = 0.01)]
-    lr: f64,
+    pub(super) lr: f64,
     /// SGD momentum.
     #[arg(long, default_value_t = 0.9)]
-    momentum: f64,
+    pub(super) momentum: f64,
     /// Use Nesterov momentum (SGD).
     #[arg(long)]
-    nesterov: bool,
+    pub(super) nesterov: bool,
     /// Weight decay (L2 added to the gradient; decoupled for AdamW).
     #[arg(long, default_value_t = 0.0)]
-    weight_decay: f64,
+    pub(super) weight_decay: f64,
     /// L1 penalty on weights, added to the loss.
     #[arg(long, default_value_t = 0.0)]
     l1: f64,
@@ -114,70 +157,85 @@ pub struct Args {
     l2: f64,
     /// Learning-rate schedule.
     #[arg(long, value_enum, default_value = "none")]
-    schedule: ScheduleName,
+    pub(super) schedule: ScheduleName,
     /// Epochs between reductions for --schedule step.
     #[arg(long, default_value_t = 10)]
-    step_size: usize,
+    pub(super) step_size: usize,
     /// Factor of --schedule step, exponential and plateau.
     #[arg(long, default_value_t = 0.1)]
-    gamma: f64,
+    pub(super) gamma: f64,
     /// Epochs without improvement before --schedule plateau reduces the rate.
     #[arg(long, default_value_t = 2)]
-    plateau_patience: usize,
+    pub(super) plateau_patience: usize,
     /// Hidden layer sizes of --model mlp, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "256,128")]
-    hidden: Vec<usize>,
+    pub(super) hidden: Vec<usize>,
     /// Activation of --model mlp: relu, leaky_relu, elu, selu, sigmoid, tanh, softplus.
     #[arg(long, default_value = "relu")]
-    activation: String,
+    pub(super) activation: String,
+    /// Depth of --model resnet20: 20, 32, 44, 56 or any 6n+2.
+    #[arg(long, default_value_t = 20)]
+    pub(super) depth: usize,
     /// Dropout probability after each hidden layer of --model mlp.
     #[arg(long, default_value_t = 0.0)]
-    dropout: f32,
+    pub(super) dropout: f32,
     /// Batch norm after each hidden linear layer of --model mlp.
     #[arg(long)]
-    batch_norm: bool,
+    pub(super) batch_norm: bool,
     /// Fraction of the training set held out for validation.
     #[arg(long, default_value_t = 0.1)]
-    val_fraction: f64,
+    pub(super) val_fraction: f64,
     /// Stop when the validation loss has not improved for this many epochs.
     #[arg(long)]
-    patience: Option<usize>,
+    pub(super) patience: Option<usize>,
     /// Clip the global gradient norm to this value.
     #[arg(long)]
-    clip_norm: Option<f64>,
+    pub(super) clip_norm: Option<f64>,
     /// Normalise each channel with the training split's mean and std (off: pixels / 255).
     #[arg(long)]
-    normalize: bool,
+    pub(super) normalize: bool,
     /// Random horizontal flips of training images.
     #[arg(long)]
-    augment_flip: bool,
+    pub(super) augment_flip: bool,
     /// Take the training items in dataset order every epoch instead of reshuffling them.
     #[arg(long)]
-    no_shuffle: bool,
+    pub(super) no_shuffle: bool,
     /// Random crops after padding each side by this many pixels.
     #[arg(long, default_value_t = 0)]
-    crop_padding: usize,
+    pub(super) crop_padding: usize,
+    /// What the crop padding holds: zero (the mean colour, after normalisation), reflect,
+    /// or black (pixel 0, as torchvision's RandomCrop).
+    #[arg(long, value_enum, default_value = "black")]
+    pub(super) padding_mode: PaddingArg,
+    /// Flips alternate per image from one epoch to the next (airbench) instead of being
+    /// drawn afresh; with --augment-flip.
+    #[arg(long)]
+    pub(super) alternating_flip: bool,
+    /// Cutout: zero a square of this side at a random place in each training image.
+    #[arg(long, value_name = "SIDE")]
+    pub(super) cutout: Option<usize>,
     /// Seed of every random choice.
     #[arg(long, default_value_t = 0)]
-    seed: u64,
+    pub(super) seed: u64,
     /// Run directory (default: runs/MODEL-DATASET).
     #[arg(long, value_name = "DIR")]
-    out: Option<PathBuf>,
+    pub(super) out: Option<PathBuf>,
     /// Continue the interrupted run in --out from its last checkpoint.
     #[arg(long)]
-    resume: bool,
+    pub(super) resume: bool,
     /// Use only the first N training images (quick experiments).
     #[arg(long)]
-    limit: Option<usize>,
+    pub(super) limit: Option<usize>,
     /// Print one JSON object with the final figures instead of progress.
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
     #[command(flatten)]
-    recipe: RecipeArgs,
+    pub(super) recipe: RecipeArgs,
 }
 
 /// Trains, then reports the test accuracy.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(mut args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result<ExitCode> {
+    super::model_recipe::apply(&mut args, matches);
     let run_start = Instant::now();
     let out = args.out.clone().unwrap_or_else(|| default_run_dir(&args));
     let resumed = if args.resume {
@@ -304,10 +362,7 @@ fn default_run_dir(args: &Args) -> PathBuf {
     let model = if args.model_file.is_some() {
         "custom"
     } else {
-        match args.model {
-            ModelName::Lenet5 => "lenet5",
-            ModelName::Mlp => "mlp",
-        }
+        &args.model.library_name(args.depth)
     };
     Path::new("runs").join(format!("{model}-{}", args.dataset.as_str()))
 }
@@ -328,6 +383,11 @@ fn config_from(args: &Args, train: &Dataset) -> anyhow::Result<TrainConfig> {
         Some(path) => ("custom".to_string(), ModelSpec::from_file(path)?),
         None => match args.model {
             ModelName::Lenet5 => ("lenet5".to_string(), lenet5(num_classes)),
+            ModelName::Resnet20 | ModelName::Alexnet | ModelName::Inception | ModelName::Fastnet => {
+                let name = args.model.library_name(args.depth);
+                let spec = named(&name, num_classes)?;
+                (name, spec)
+            }
             ModelName::Mlp => {
                 let Some(activation) = ActivationKind::from_name(&args.activation) else {
                     bail!(
@@ -391,7 +451,10 @@ fn config_from(args: &Args, train: &Dataset) -> anyhow::Result<TrainConfig> {
         l1: args.l1,
         l2: args.l2,
         augment_crop_padding: args.crop_padding,
+        augment_padding_mode: args.padding_mode.into(),
         augment_flip: args.augment_flip,
+        augment_alternating_flip: args.alternating_flip,
+        augment_cutout: args.cutout,
         normalize: args.normalize,
         shuffle: !args.no_shuffle,
         seed: args.seed,

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::tta::Tta;
-use crate::data::Dataset;
+use crate::data::{AugmentConfig, Dataset, FlipMode, PaddingMode};
 use crate::nn::spec::ModelSpec;
 use crate::nn::Sequential;
 use crate::optim::{
@@ -271,6 +271,11 @@ impl EmaConfig {
     }
 }
 
+/// Runs saved before the padding choice existed padded crops with black pixels.
+fn black_padding() -> PaddingMode {
+    PaddingMode::Black
+}
+
 /// Runs saved before `shuffle` existed shuffled.
 fn shuffle_by_default() -> bool {
     true
@@ -309,10 +314,20 @@ pub struct TrainConfig {
     pub l1: f64,
     /// L2 penalty coefficient on weights, added to the loss (`l2 * sum w^2`).
     pub l2: f64,
-    /// Random crop padding and horizontal flips for training batches.
+    /// Random crops of training images from copies padded by this many pixels (0: none).
     pub augment_crop_padding: usize,
+    /// What the crop padding holds (runs saved before the choice existed padded black).
+    #[serde(default = "black_padding")]
+    pub augment_padding_mode: PaddingMode,
     /// Random horizontal flips of training images.
     pub augment_flip: bool,
+    /// Flips alternate per image from epoch to epoch instead of being drawn afresh
+    /// (airbench's alternating flip; only with `augment_flip`).
+    #[serde(default)]
+    pub augment_alternating_flip: bool,
+    /// Cutout: a square of this side zeroed at a random place in each training image.
+    #[serde(default)]
+    pub augment_cutout: Option<usize>,
     /// Per-channel normalisation statistics from the training split.
     pub normalize: bool,
     /// Visit the training items in a new random order each epoch (as PyTorch's
@@ -348,6 +363,21 @@ pub struct TrainConfig {
 }
 
 impl TrainConfig {
+    /// The augmentation of training batches these settings describe.
+    pub fn augment(&self) -> AugmentConfig {
+        let flip = match (self.augment_flip, self.augment_alternating_flip) {
+            (false, _) => FlipMode::None,
+            (true, false) => FlipMode::Random,
+            (true, true) => FlipMode::Alternating,
+        };
+        AugmentConfig {
+            crop_padding: self.augment_crop_padding,
+            padding_mode: self.augment_padding_mode,
+            flip,
+            cutout: self.augment_cutout,
+        }
+    }
+
     /// The model for this run's input shape and classes, its initial weights drawn from the
     /// seed's initialisation stream (what a fresh run starts from; a resumed or loaded run
     /// then overwrites them from its checkpoint).
@@ -385,7 +415,10 @@ impl TrainConfig {
             l1: 0.0,
             l2: 0.0,
             augment_crop_padding: 0,
+            augment_padding_mode: PaddingMode::Black,
             augment_flip: false,
+            augment_alternating_flip: false,
+            augment_cutout: None,
             normalize: false,
             shuffle: true,
             seed: 0,

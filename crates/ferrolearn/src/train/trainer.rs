@@ -12,7 +12,7 @@ use super::evaluate::{evaluate, evaluate_with, first_items, Evaluation};
 use super::progress::{BatchProgress, EpochRecord, StopReason, TrainObserver};
 use super::tta::{tta_logits, Tta};
 use crate::autograd::Var;
-use crate::data::{AugmentConfig, Dataset, FlipMode, Loader, Normalizer, PaddingMode};
+use crate::data::{Dataset, Loader, Normalizer};
 use crate::nn::{Context, Module, Sequential};
 use crate::optim::{clip_grad_norm, Ema, Optimizer, Penalty, Schedule, StepSchedule};
 use crate::seeding::{stream, Purpose};
@@ -275,18 +275,8 @@ impl Trainer {
         if let Some(n) = &self.normalizer {
             loader = loader.normalize(n.clone())?;
         }
-        if self.config.augment_crop_padding > 0 || self.config.augment_flip {
-            let flip = if self.config.augment_flip {
-                FlipMode::Random
-            } else {
-                FlipMode::None
-            };
-            let augment = AugmentConfig {
-                crop_padding: self.config.augment_crop_padding,
-                padding_mode: PaddingMode::Black,
-                flip,
-                cutout: None,
-            };
+        let augment = self.config.augment();
+        if !augment.is_identity() {
             loader = loader.augment(augment, self.config.seed)?;
         }
         while self.more_to_train() {
@@ -342,7 +332,9 @@ impl Trainer {
         let steps_per_epoch = loader.num_batches() as u64;
         let batches_total = loader.num_batches();
         let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
-        for (i, batch) in loader.epoch(epoch as u64 - 1).enumerate() {
+        // Batches are formed on another thread while the current step computes.
+        for (i, batch) in loader.epoch_prefetched(epoch as u64 - 1)?.enumerate() {
+            let batch = batch?;
             if self.budget.is_some() && !self.more_to_train() {
                 break;
             }

@@ -1,0 +1,71 @@
+//! The default recipe of each CIFAR-10 model: flags the user did not give on the command line
+//! take the model's values, so `train --model resnet20 --dataset cifar-10` trains sensibly.
+//!
+//! | model | recipe |
+//! | --- | --- |
+//! | `resnet20` | 60 epochs, batch 128, SGD lr 0.1 momentum 0.9 Nesterov, weight decay 5e-4 (not on batch-norm and bias parameters), lr x0.1 at 50% and 75% of the steps, crop 4 (zero padding) + flip, normalised, no validation split |
+//! | `alexnet`, `inception` | 30 epochs, batch 128, SGD lr 0.05 momentum 0.9 Nesterov, weight decay 5e-4 (not on BN/bias), warm-up 5% then cosine decay, crop 4 + flip, normalised, no validation split |
+//! | `fastnet` | 10 epochs, batch 512, SGD lr 0.2 momentum 0.85 Nesterov, weight decay 5e-4, label smoothing 0.2, warm-up 23% then linear decay to 7% (w9_cifar.py), crop 2 + alternating flip, flip test-time augmentation, normalised, no validation split |
+
+use clap::parser::ValueSource;
+use clap::ArgMatches;
+
+use super::recipe_args::TtaArg;
+use super::train::{Args, ModelName, OptimizerName, PaddingArg, ScheduleName};
+
+/// Sets every recipe flag of `args` that `matches` says was not given on the command line
+/// to the value of `args.model`'s recipe (MNIST models keep the flags' own defaults).
+pub fn apply(args: &mut Args, matches: Option<&ArgMatches>) {
+    if args.model_file.is_some() {
+        return;
+    }
+    let given = |id: &str| matches.is_some_and(|m| m.value_source(id) == Some(ValueSource::CommandLine));
+    macro_rules! default {
+        ($($field:ident).+ = $value:expr) => {
+            if !given(last_segment(stringify!($($field).+))) {
+                args.$($field).+ = $value;
+            }
+        };
+    }
+    let (epochs, batch, lr, momentum) = match args.model {
+        ModelName::Lenet5 | ModelName::Mlp => return,
+        ModelName::Resnet20 => (60, 128, 0.1, 0.9),
+        ModelName::Alexnet | ModelName::Inception => (30, 128, 0.05, 0.9),
+        ModelName::Fastnet => (10, 512, 0.2, 0.85),
+    };
+    default!(epochs = epochs);
+    default!(batch_size = batch);
+    default!(optimizer = OptimizerName::Sgd);
+    default!(lr = lr);
+    default!(momentum = momentum);
+    default!(nesterov = true);
+    default!(weight_decay = 5e-4);
+    default!(normalize = true);
+    default!(augment_flip = true);
+    default!(padding_mode = PaddingArg::Zero);
+    default!(val_fraction = 0.0);
+    match args.model {
+        ModelName::Resnet20 => {
+            default!(schedule = ScheduleName::MultiStep);
+            default!(crop_padding = 4);
+            default!(recipe.no_decay_norm_bias = true);
+        }
+        ModelName::Fastnet => {
+            default!(schedule = ScheduleName::WarmupLinear);
+            default!(crop_padding = 2);
+            default!(alternating_flip = true);
+            default!(recipe.label_smoothing = 0.2);
+            default!(recipe.tta = TtaArg::Flip);
+        }
+        _ => {
+            default!(schedule = ScheduleName::WarmupCosine);
+            default!(crop_padding = 4);
+            default!(recipe.no_decay_norm_bias = true);
+        }
+    }
+}
+
+/// `recipe.tta` -> `tta`: the id clap gives a flattened field.
+fn last_segment(path: &str) -> &str {
+    path.rsplit('.').next().unwrap_or(path).trim()
+}
