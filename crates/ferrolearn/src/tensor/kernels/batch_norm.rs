@@ -52,7 +52,7 @@ fn channel_rows(x: &[f32], c: usize, inner: usize, ch: usize) -> impl Iterator<I
 /// When `x.len()` is not a multiple of `c * inner` or `mean` / `var` are not `c` long.
 pub fn batch_norm_stats(x: &[f32], c: usize, inner: usize, mean: &mut [f32], var: &mut [f32]) {
     assert!(
-        c * inner > 0 && x.len() % (c * inner) == 0,
+        c * inner > 0 && x.len().is_multiple_of(c * inner),
         "batch_norm_stats: {} values are not [N, {c}, {inner}]",
         x.len()
     );
@@ -105,7 +105,10 @@ pub fn batch_norm_forward(
     y: &mut [f32],
 ) {
     assert!(
-        c * inner > 0 && x.len() % (c * inner) == 0 && xhat.len() == x.len() && y.len() == x.len(),
+        c * inner > 0
+            && x.len().is_multiple_of(c * inner)
+            && xhat.len() == x.len()
+            && y.len() == x.len(),
         "batch_norm_forward: x / xhat / y lengths {} / {} / {} are not [N, {c}, {inner}]",
         x.len(),
         xhat.len(),
@@ -164,7 +167,7 @@ pub fn batch_norm_backward(
 ) {
     assert!(
         c * inner > 0
-            && g.len() % (c * inner) == 0
+            && g.len().is_multiple_of(c * inner)
             && xhat.len() == g.len()
             && grad_x.len() == g.len(),
         "batch_norm_backward: g / xhat / grad_x lengths {} / {} / {} are not [N, {c}, {inner}]",

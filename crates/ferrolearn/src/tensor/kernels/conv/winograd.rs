@@ -124,13 +124,12 @@ fn weight_adjoint(g: &Conv2dGeometry, du: &[f32], grad_weight: &mut [f32]) {
     for (kc, gw) in grad_weight.chunks_exact_mut(9).enumerate() {
         let d = |xi: usize| du[xi * kc_len + kc];
         // r = G^T d (3x4), then gw = r G (3x3).
-        let mut r = [[0.0f32; 4]; 3];
-        for j in 0..4 {
+        let col = |j: usize| {
             let (a, b, c, e) = (d(j), d(4 + j), d(8 + j), d(12 + j));
-            r[0][j] = a + 0.5 * (b + c);
-            r[1][j] = 0.5 * (b - c);
-            r[2][j] = 0.5 * (b + c) + e;
-        }
+            [a + 0.5 * (b + c), 0.5 * (b - c), 0.5 * (b + c) + e]
+        };
+        let cols = [col(0), col(1), col(2), col(3)];
+        let r: [[f32; 4]; 3] = std::array::from_fn(|i| std::array::from_fn(|j| cols[j][i]));
         for (i, row) in r.iter().enumerate() {
             let [a, b, c, e] = *row;
             gw[3 * i] += a + 0.5 * (b + c);

@@ -62,7 +62,7 @@ pub(super) fn split_pad(g: &Conv2dGeometry, t: &Tiling, x: &[f32], pe: &mut [f32
         for (d, s) in ed[p1 / 2..].iter_mut().zip(row.iter().step_by(2)) {
             *d = *s;
         }
-        let start = (p1 + 1) / 2;
+        let start = p1.div_ceil(2);
         for (d, s) in od[start..].iter_mut().zip(row.iter().skip(1).step_by(2)) {
             *d = *s;
         }
@@ -83,7 +83,7 @@ pub(super) fn crop_unsplit(g: &Conv2dGeometry, t: &Tiling, pe: &[f32], po: &[f32
         for (d, s) in row.iter_mut().step_by(2).zip(&es[p1 / 2..]) {
             *d = *s;
         }
-        for (d, s) in row.iter_mut().skip(1).step_by(2).zip(&os[(p1 + 1) / 2..]) {
+        for (d, s) in row.iter_mut().skip(1).step_by(2).zip(&os[p1.div_ceil(2)..]) {
             *d = *s;
         }
     }
