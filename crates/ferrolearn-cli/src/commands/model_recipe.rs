@@ -19,7 +19,8 @@ pub fn apply(args: &mut Args, matches: Option<&ArgMatches>) {
     if args.model_file.is_some() {
         return;
     }
-    let given = |id: &str| matches.is_some_and(|m| m.value_source(id) == Some(ValueSource::CommandLine));
+    let given =
+        |id: &str| matches.is_some_and(|m| m.value_source(id) == Some(ValueSource::CommandLine));
     macro_rules! default {
         ($($field:ident).+ = $value:expr) => {
             if !given(last_segment(stringify!($($field).+))) {

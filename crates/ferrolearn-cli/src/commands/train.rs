@@ -383,7 +383,10 @@ fn config_from(args: &Args, train: &Dataset) -> anyhow::Result<TrainConfig> {
         Some(path) => ("custom".to_string(), ModelSpec::from_file(path)?),
         None => match args.model {
             ModelName::Lenet5 => ("lenet5".to_string(), lenet5(num_classes)),
-            ModelName::Resnet20 | ModelName::Alexnet | ModelName::Inception | ModelName::Fastnet => {
+            ModelName::Resnet20
+            | ModelName::Alexnet
+            | ModelName::Inception
+            | ModelName::Fastnet => {
                 let name = args.model.library_name(args.depth);
                 let spec = named(&name, num_classes)?;
                 (name, spec)
