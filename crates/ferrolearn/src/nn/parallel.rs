@@ -159,9 +159,9 @@ mod tests {
         let x = Var::constant(Tensor::ones(&[2, 4, 5, 5]));
         let y = block.forward(&x, &mut Context::training(0));
         assert_eq!(y.shape(), &[2, 4, 5, 5]);
-        // A 1x1 conv of a constant input is constant per channel, which batch norm maps to 0,
-        // so the block gives relu(0 + x) = x.
-        assert!(y.value().data().iter().all(|&v| (v - 1.0).abs() < 1e-6));
+        // A 1x1 conv of a constant input is constant per channel, which batch norm maps to 0
+        // (up to rounding amplified by 1/sqrt(eps)), so the block gives relu(0 + x) = x.
+        assert!(y.value().data().iter().all(|&v| (v - 1.0).abs() < 1e-3));
 
         let mut one = Sequential::new();
         one.push_named(
