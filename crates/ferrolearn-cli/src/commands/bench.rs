@@ -214,8 +214,8 @@ fn run_steps(args: Args) -> anyhow::Result<ExitCode> {
         seed: args.seed,
         ..TrainConfig::new(name, model, "cifar-10", &train)
     };
-    let params = config.build_model()?.num_parameters();
     let mut trainer = Trainer::new(config, &train)?;
+    let params = trainer.model().num_parameters();
     let mut clock = StepClock(Vec::with_capacity(steps_total));
     trainer.fit(&train, None, None, &mut clock)?;
     let timed = clock.0[steps_total - 1] - clock.0[WARMUP_STEPS - 1];

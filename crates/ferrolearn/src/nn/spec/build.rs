@@ -2,7 +2,7 @@
 //! before it, checked, and a mistake is reported with the path to the layer
 //! (`layer 4 (parallel) > branch 1 > layer 0 (conv2d): input [16, 32, 32]: ...`).
 
-use rand::{Rng, SeedableRng};
+use rand::Rng;
 
 use super::{Layer, LayerSpec, ModelSpec};
 use crate::nn::{
@@ -27,15 +27,6 @@ impl ModelSpec {
             )));
         }
         Ok(model)
-    }
-
-    /// The shape of one sample's output for inputs of `input_shape`, without keeping the
-    /// model (for checks and summaries).
-    pub fn output_shape(&self, input_shape: &[usize]) -> Result<Vec<usize>> {
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
-        let (_, shape) =
-            build_sequence(&self.layers, input_shape, "", |j| j.to_string(), &mut rng)?;
-        Ok(shape)
     }
 }
 

@@ -154,3 +154,28 @@ pub fn conv2d_backward(
         im2col::backward(g, input, weight, grad_output, gi, gw, gb);
     }
 }
+
+/// Writes the sum of the groups' partial weight and bias gradients into the requested outputs,
+/// adding the groups in their fixed order (so the result does not depend on the thread count).
+fn sum_partials(
+    partials: &[(Vec<f32>, Vec<f32>)],
+    grad_weight: Option<&mut [f32]>,
+    grad_bias: Option<&mut [f32]>,
+) {
+    if let Some(out) = grad_weight {
+        out.fill(0.0);
+        for (gw, _) in partials {
+            for (o, v) in out.iter_mut().zip(gw) {
+                *o += *v;
+            }
+        }
+    }
+    if let Some(out) = grad_bias {
+        out.fill(0.0);
+        for (_, gb) in partials {
+            for (o, v) in out.iter_mut().zip(gb) {
+                *o += *v;
+            }
+        }
+    }
+}

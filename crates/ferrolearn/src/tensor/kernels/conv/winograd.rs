@@ -320,20 +320,5 @@ pub(super) fn backward(
         })
         .collect();
 
-    if let Some(out) = grad_weight {
-        out.fill(0.0);
-        for (gw, _) in &partials {
-            for (o, v) in out.iter_mut().zip(gw) {
-                *o += *v;
-            }
-        }
-    }
-    if let Some(out) = grad_bias {
-        out.fill(0.0);
-        for (_, gb) in &partials {
-            for (o, v) in out.iter_mut().zip(gb) {
-                *o += *v;
-            }
-        }
-    }
+    super::sum_partials(&partials, grad_weight, grad_bias);
 }
