@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use super::op::{NormMode, Op};
 use super::var::{Var, VarId};
 use crate::tensor::special::gelu_derivative;
-use crate::tensor::{ShapeError, Tensor};
+use crate::tensor::{storage, ShapeError, Tensor};
 
 /// Gradients of a scalar with respect to the leaves that require them, keyed by [`VarId`].
 #[derive(Debug, Default)]
@@ -348,7 +348,7 @@ fn input_grads(op: &Op, out: &Tensor, g: &Tensor) -> Vec<Option<Tensor>> {
         }
         Maxout { x, pieces, argmax } => {
             let k = *pieces;
-            let mut gx = vec![0.0; x.value().numel()];
+            let mut gx = storage::zeroed(x.value().numel());
             for (j, (&gv, &p)) in g.data().iter().zip(argmax).enumerate() {
                 gx[j * k + p] = gv;
             }
@@ -442,7 +442,7 @@ fn input_grads(op: &Op, out: &Tensor, g: &Tensor) -> Vec<Option<Tensor>> {
             let c = shape[1];
             let inner: usize = axes[1..].iter().map(|&a| shape[a]).product();
             let (mut gx, mut ggamma, mut gbeta) =
-                (vec![0.0; g.numel()], vec![0.0; c], vec![0.0; c]);
+                (storage::take(g.numel()), vec![0.0; c], vec![0.0; c]);
             crate::tensor::kernels::batch_norm_backward(
                 g.data(),
                 xhat.data(),
@@ -480,7 +480,7 @@ fn index_add(g: &Tensor, shape: &[usize], axis: usize, index: &[usize]) -> Tenso
     let outer: usize = shape[..axis].iter().product();
     let inner: usize = shape[axis + 1..].iter().product();
     let size = shape[axis];
-    let mut out = vec![0.0; shape.iter().product()];
+    let mut out = storage::zeroed(shape.iter().product());
     let gd = g.data();
     for o in 0..outer {
         for (j, &k) in index.iter().enumerate() {

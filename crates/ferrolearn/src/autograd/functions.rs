@@ -7,7 +7,7 @@ use rand::Rng;
 
 use super::op::{NormMode, Op};
 use super::var::Var;
-use crate::tensor::{ShapeError, Tensor};
+use crate::tensor::{storage, ShapeError, Tensor};
 
 /// SELU's alpha (Klambauer et al. 2017), as in PyTorch.
 pub const SELU_ALPHA: f32 = 1.673_263_2;
@@ -529,7 +529,8 @@ pub fn batch_norm(
         (running_mean.clone(), running_var.clone(), NormMode::Eval)
     };
     let inv_std: Vec<f32> = var.data().iter().map(|v| 1.0 / (v + eps).sqrt()).collect();
-    let (mut xhat, mut y) = (vec![0.0; x.value().numel()], vec![0.0; x.value().numel()]);
+    let numel = x.value().numel();
+    let (mut xhat, mut y) = (storage::take(numel), storage::take(numel));
     crate::tensor::kernels::batch_norm_forward(
         x.value().data(),
         c,

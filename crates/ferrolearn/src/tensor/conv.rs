@@ -3,6 +3,7 @@
 
 use super::check::{fmt_shape, ShapeError};
 use super::kernels::{conv, pool, Conv2dGeometry, Pool2dGeometry};
+use super::storage;
 use super::Tensor;
 
 /// A square pooling window of `kernel x kernel` moved by `stride`, with `padding` on every
@@ -117,7 +118,7 @@ impl Tensor {
                 .raise();
             }
         }
-        let mut out = vec![0.0; g.output_len()];
+        let mut out = storage::take(g.output_len());
         conv::conv2d_forward(
             &g,
             self.data(),
@@ -145,7 +146,7 @@ impl Tensor {
             stride,
             padding,
         );
-        let mut gx = need_input.then(|| vec![0.0; g.input_len()]);
+        let mut gx = need_input.then(|| storage::take(g.input_len()));
         let mut gw = vec![0.0; g.weight_len()];
         let mut gb = vec![0.0; g.c_out];
         conv::conv2d_backward(
@@ -168,7 +169,7 @@ impl Tensor {
     /// input element it took (what backward routes the gradient to).
     pub fn max_pool2d(&self, window: &PoolWindow) -> (Tensor, Vec<u32>) {
         let g = window.geometry("max_pool2d", self.shape());
-        let mut out = vec![0.0; g.output_len()];
+        let mut out = storage::take(g.output_len());
         let mut argmax = vec![0u32; g.output_len()];
         pool::max_pool2d_forward(&g, self.data(), &mut out, &mut argmax);
         (
@@ -185,7 +186,7 @@ impl Tensor {
         window: &PoolWindow,
     ) -> Tensor {
         let g = window.geometry("max_pool2d_backward", input_shape);
-        let mut gx = vec![0.0; g.input_len()];
+        let mut gx = storage::take(g.input_len());
         pool::max_pool2d_backward(&g, grad_out.data(), argmax, &mut gx);
         Tensor::from_vec(gx, input_shape)
     }
@@ -193,7 +194,7 @@ impl Tensor {
     /// Average pooling (each window's sum divided by `kernel^2`).
     pub fn avg_pool2d(&self, window: &PoolWindow) -> Tensor {
         let g = window.geometry("avg_pool2d", self.shape());
-        let mut out = vec![0.0; g.output_len()];
+        let mut out = storage::take(g.output_len());
         pool::avg_pool2d_forward(&g, self.data(), &mut out);
         Tensor::from_vec(out, &[g.n, g.c, g.out_h(), g.out_w()])
     }
@@ -205,7 +206,7 @@ impl Tensor {
         window: &PoolWindow,
     ) -> Tensor {
         let g = window.geometry("avg_pool2d_backward", input_shape);
-        let mut gx = vec![0.0; g.input_len()];
+        let mut gx = storage::take(g.input_len());
         pool::avg_pool2d_backward(&g, grad_out.data(), &mut gx);
         Tensor::from_vec(gx, input_shape)
     }

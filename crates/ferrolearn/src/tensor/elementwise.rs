@@ -3,6 +3,7 @@
 use rayon::prelude::*;
 
 use super::shape::{broadcast_shape, broadcast_strides};
+use super::storage;
 use super::Tensor;
 
 /// Below this many elements an elementwise op runs on one thread: spawning costs more.
@@ -14,7 +15,7 @@ impl Tensor {
     /// Applies `f` to every element.
     pub fn map(&self, f: impl Fn(f32) -> f32 + Sync) -> Tensor {
         let src = self.data();
-        let mut out = vec![0.0; src.len()];
+        let mut out = storage::take(src.len());
         if src.len() >= PARALLEL_MIN {
             out.par_chunks_mut(CHUNK)
                 .zip(src.par_chunks(CHUNK))
@@ -47,7 +48,7 @@ impl Tensor {
             .raise();
         }
         let (a, b) = (self.data(), other.data());
-        let mut out = vec![0.0; a.len()];
+        let mut out = storage::take(a.len());
         if a.len() >= PARALLEL_MIN {
             out.par_chunks_mut(CHUNK)
                 .zip(a.par_chunks(CHUNK).zip(b.par_chunks(CHUNK)))
@@ -96,7 +97,7 @@ impl Tensor {
         let inner = *shape.last().unwrap_or(&1);
         let (ia, ib) = (*sa.last().unwrap_or(&0), *sb.last().unwrap_or(&0));
         let rows: usize = shape[..shape.len().saturating_sub(1)].iter().product();
-        let mut out = vec![0.0; rows * inner];
+        let mut out = storage::take(rows * inner);
         let outer_shape = &shape[..shape.len().saturating_sub(1)];
         let fill_row = |row: usize, o: &mut [f32]| {
             // Offsets of this row in a and b from its multi-index.

@@ -3,6 +3,7 @@
 
 use super::check::ShapeError;
 use super::kernels::gemm;
+use super::storage;
 use super::Tensor;
 
 impl Tensor {
@@ -54,7 +55,7 @@ impl Tensor {
         }
         match (ra, rb) {
             (2, 2) => {
-                let mut c = vec![0.0; m * n];
+                let mut c = storage::take(m * n);
                 gemm::matmul(
                     m,
                     k,
@@ -71,7 +72,7 @@ impl Tensor {
             (3, 2) if !trans_a => {
                 // A shared right operand: fold the batch into the rows of one GEMM.
                 let batch = self.dim(0);
-                let mut c = vec![0.0; batch * m * n];
+                let mut c = storage::take(batch * m * n);
                 gemm::matmul(
                     batch * m,
                     k,
@@ -100,7 +101,7 @@ impl Tensor {
                     }
                 };
                 let (a, b) = (expand(self), expand(other));
-                let mut c = vec![0.0; batch * m * n];
+                let mut c = storage::take(batch * m * n);
                 gemm::batched_matmul(
                     batch,
                     m,

@@ -17,6 +17,7 @@ mod reduce;
 pub mod shape;
 mod shortcut;
 pub mod special;
+pub(crate) mod storage;
 
 pub use check::{catch_shape_error, is_raising_shape_error, quiet_shape_panics, ShapeError};
 pub use conv::PoolWindow;
@@ -24,11 +25,13 @@ pub use conv::PoolWindow;
 use std::fmt;
 use std::sync::Arc;
 
+use storage::Storage;
+
 /// An n-dimensional array of `f32` in row-major (C) order.
 #[derive(Clone)]
 pub struct Tensor {
     shape: Vec<usize>,
-    data: Arc<Vec<f32>>,
+    data: Arc<Storage>,
 }
 
 impl Tensor {
@@ -58,7 +61,7 @@ impl Tensor {
         }
         Ok(Tensor {
             shape: shape.to_vec(),
-            data: Arc::new(data),
+            data: Arc::new(Storage::new(data)),
         })
     }
 
@@ -99,7 +102,7 @@ impl Tensor {
 
     /// The elements as an owned vector (no copy when the storage is not shared).
     pub fn into_vec(self) -> Vec<f32> {
-        Arc::try_unwrap(self.data).unwrap_or_else(|shared| (*shared).clone())
+        Arc::try_unwrap(self.data).map_or_else(|shared| shared.to_vec(), Storage::into_vec)
     }
 
     /// The single value of a one-element tensor.

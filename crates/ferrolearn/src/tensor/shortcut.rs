@@ -2,6 +2,7 @@
 //! and zero-padded on channels, so it can be added to a block's strided, wider output.
 
 use super::check::{fmt_shape, ShapeError};
+use super::storage;
 use super::Tensor;
 use rayon::prelude::*;
 
@@ -35,7 +36,7 @@ impl Tensor {
     pub fn shortcut_pad(&self, stride: usize, out_channels: usize) -> Tensor {
         let [n, c, h, w, before, oh, ow] =
             geometry("shortcut_pad", self.shape(), stride, out_channels);
-        let mut out = vec![0.0f32; n * out_channels * oh * ow];
+        let mut out = storage::zeroed(n * out_channels * oh * ow);
         let x = self.data();
         out.par_chunks_mut(out_channels * oh * ow)
             .enumerate()
@@ -71,7 +72,7 @@ impl Tensor {
             )
             .raise();
         }
-        let mut gx = vec![0.0f32; n * c * h * w];
+        let mut gx = storage::zeroed(n * c * h * w);
         let g = grad.data();
         gx.par_chunks_mut(c * h * w)
             .enumerate()

@@ -1,6 +1,7 @@
 //! Convolution through im2col + GEMM: the general path, any kernel, stride and padding.
 
 use super::super::gemm::{gemm_strided, MatLayout};
+use super::im2row::{im2row, to_channels_last, unpermute_weight};
 use super::scratch::{lane_sum, with_scratch};
 use super::Conv2dGeometry;
 use rayon::prelude::*;
@@ -273,6 +274,12 @@ pub(super) fn backward(
     } else {
         krows * block_rows * ow
     };
+    // The channels-last image that im2row cuts the weight gradient's patches from.
+    let xt_len = if want_w && !g.is_pointwise() {
+        in_img
+    } else {
+        0
+    };
 
     // One image's contribution: adds into `gw` / `gb`, writes `gx` (when wanted).
     let image = |x: &[f32],
@@ -298,7 +305,11 @@ pub(super) fn backward(
             }
             return;
         }
-        let (col, dcol) = scratch.split_at_mut(col_len);
+        let (col, rest) = scratch.split_at_mut(col_len);
+        let (dcol, xt) = rest.split_at_mut(col_len);
+        if want_w {
+            to_channels_last(g, x, xt);
+        }
         let mut gx = gx;
         if let Some(gx) = gx.as_deref_mut() {
             gx.fill(0.0);
@@ -315,9 +326,11 @@ pub(super) fn backward(
             };
             let dy_blk = &dy[oy0 * ow..];
             if want_w {
-                let col = &mut col[..krows * ncols];
-                im2col(g, x, oy0, oy1, col);
-                gemm_strided(gw, w_layout, dy_blk, dyl, col, cl.t(), true, threading);
+                // `gw` is in [C_out, kH, kW, C_in] order here (see `im2row`).
+                let rows = &mut col[..krows * ncols];
+                im2row(g, xt, oy0, oy1, rows);
+                let rl = MatLayout::row_major(ncols, krows);
+                gemm_strided(gw, w_layout, dy_blk, dyl, rows, rl, true, threading);
             }
             if let Some(gx) = gx.as_deref_mut() {
                 let dcol = &mut dcol[..krows * ncols];
@@ -347,7 +360,7 @@ pub(super) fn backward(
             let mut gw = vec![0.0f32; if want_w { g.weight_len() } else { 0 }];
             let mut gb = vec![0.0f32; if want_b { g.c_out } else { 0 }];
             let imgs = gi * gs..((gi + 1) * gs).min(g.n);
-            with_scratch(2 * col_len, |scratch| {
+            with_scratch(2 * col_len + xt_len, |scratch| {
                 let mut gx_imgs = gx.map(|s| s.chunks_exact_mut(in_img));
                 for i in imgs {
                     let x = &input[i * in_img..(i + 1) * in_img];
@@ -358,6 +371,9 @@ pub(super) fn backward(
                     image(x, dy, gxi, &mut gw, &mut gb, scratch);
                 }
             });
+            if want_w && !g.is_pointwise() {
+                gw = unpermute_weight(g, &gw);
+            }
             (gw, gb)
         })
         .collect();

@@ -25,15 +25,18 @@
 //! the backward time (CPU time 180 ms -> 370 ms); with two threads, parallel groups of images
 //! ran the forward in 158 ms against 284 ms for images in sequence with gemm's own threading.
 //!
-//! Backward, per image and row block: `grad_weight += dY_blk * col_blk^T`, and
+//! Backward, per image and row block: `grad_weight += dY_blk * rows_blk`, with the patches
+//! laid out one output position per row (`im2row`, so gemm reads them without repacking), and
 //! `dcol = W^T * dY_blk` scattered back with col2im into `grad_input`. A 1x1 kernel with stride
 //! 1 and no padding skips im2col entirely: the image itself is the `col` matrix.
 //!
-//! Files: `geometry` (shapes, blocking), `im2col` (the general path), `winograd` and
-//! `winograd_tiles` (its tile transforms), `scratch` (per-thread buffers).
+//! Files: `geometry` (shapes, blocking), `im2col` (the general path), `im2row` (its weight
+//! gradient's patches), `winograd` and `winograd_tiles` (its tile transforms), `scratch`
+//! (per-thread buffers).
 
 mod geometry;
 mod im2col;
+mod im2row;
 mod scratch;
 #[cfg(test)]
 mod tests;
