@@ -3,6 +3,7 @@
 use super::super::gemm::{gemm_strided, MatLayout};
 use super::im2row::{im2row, to_channels_last, unpermute_weight};
 use super::scratch::{lane_sum, with_scratch};
+use super::transposed::{input_grad_geometry, rotated_weight};
 use super::Conv2dGeometry;
 use rayon::prelude::*;
 
@@ -263,6 +264,14 @@ pub(super) fn backward(
     if grad_input.is_none() && !want_w && !want_b {
         return;
     }
+    // Stride 1: the input gradient as a forward convolution (see `transposed`).
+    let grad_input = match (grad_input, input_grad_geometry(g)) {
+        (Some(gi), Some(gt)) if !g.is_pointwise() => {
+            super::conv2d_forward(&gt, grad_output, &rotated_weight(g, weight), None, gi);
+            None
+        }
+        (gi, _) => gi,
+    };
     let gs = g.group_size();
     let groups = g.n.div_ceil(gs);
     let block_rows = g.block_rows();

@@ -27,12 +27,14 @@
 //!
 //! Backward, per image and row block: `grad_weight += dY_blk * rows_blk`, with the patches
 //! laid out one output position per row (`im2row`, so gemm reads them without repacking), and
-//! `dcol = W^T * dY_blk` scattered back with col2im into `grad_input`. A 1x1 kernel with stride
+//! `dcol = W^T * dY_blk` scattered back with col2im into `grad_input`; for stride 1 the input
+//! gradient is instead a forward convolution of `dY` (`transposed`), which runs its gemm
+//! `C_out kH kW` deep instead of `C_out`. A 1x1 kernel with stride
 //! 1 and no padding skips im2col entirely: the image itself is the `col` matrix.
 //!
 //! Files: `geometry` (shapes, blocking), `im2col` (the general path), `im2row` (its weight
-//! gradient's patches), `winograd` and `winograd_tiles` (its tile transforms), `scratch`
-//! (per-thread buffers).
+//! gradient's patches), `winograd` and `winograd_tiles` (its tile transforms), `transposed` (the
+//! stride-1 input gradient), `scratch` (per-thread buffers).
 
 mod geometry;
 mod im2col;
@@ -40,6 +42,7 @@ mod im2row;
 mod scratch;
 #[cfg(test)]
 mod tests;
+mod transposed;
 mod winograd;
 mod winograd_tiles;
 
