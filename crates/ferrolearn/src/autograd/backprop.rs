@@ -431,10 +431,11 @@ fn input_grads(op: &Op, out: &Tensor, g: &Tensor) -> Vec<Option<Tensor>> {
             x,
             gamma,
             beta,
-            xhat,
+            mean,
             inv_std,
             axes,
             mode,
+            relu,
         } => {
             // One parallel pass for the per-channel sums, one for grad_x
             // (crate::tensor::kernels::batch_norm); `axes` are 0 and the spatial axes.
@@ -445,12 +446,14 @@ fn input_grads(op: &Op, out: &Tensor, g: &Tensor) -> Vec<Option<Tensor>> {
                 (storage::take(g.numel()), vec![0.0; c], vec![0.0; c]);
             crate::tensor::kernels::batch_norm_backward(
                 g.data(),
-                xhat.data(),
+                x.value().data(),
                 c,
                 inner,
-                gamma.value().data(),
+                mean.data(),
                 inv_std.data(),
+                gamma.value().data(),
                 matches!(mode, NormMode::Training),
+                relu.then(|| out.data()),
                 &mut gx,
                 &mut ggamma,
                 &mut gbeta,

@@ -484,6 +484,36 @@ pub fn batch_norm(
     momentum: f32,
     eps: f32,
 ) -> Var {
+    let stats = (running_mean, running_var, training, momentum, eps);
+    batch_norm_then(x, gamma, beta, stats, false)
+}
+
+/// `batch_norm(..).relu()` in one pass forward and one backward (no intermediate tensor):
+/// what `Sequential` runs for a batch norm layer followed by a ReLU.
+///
+/// # Shapes
+/// As [`batch_norm`].
+#[allow(clippy::too_many_arguments)]
+pub fn batch_norm_relu(
+    x: &Var,
+    gamma: &Var,
+    beta: &Var,
+    running_mean: &mut Tensor,
+    running_var: &mut Tensor,
+    training: bool,
+    momentum: f32,
+    eps: f32,
+) -> Var {
+    let stats = (running_mean, running_var, training, momentum, eps);
+    batch_norm_then(x, gamma, beta, stats, true)
+}
+
+/// Running statistics, training flag, momentum and eps of a batch norm call.
+type NormStats<'a> = (&'a mut Tensor, &'a mut Tensor, bool, f32, f32);
+
+/// Batch norm, followed by a ReLU in the same pass when `relu`.
+fn batch_norm_then(x: &Var, gamma: &Var, beta: &Var, stats: NormStats, relu: bool) -> Var {
+    let (running_mean, running_var, training, momentum, eps) = stats;
     let shape = x.shape().to_vec();
     if shape.len() < 2 {
         ShapeError::new("batch_norm", format!("input {shape:?} has no channel axis")).raise();
@@ -529,8 +559,7 @@ pub fn batch_norm(
         (running_mean.clone(), running_var.clone(), NormMode::Eval)
     };
     let inv_std: Vec<f32> = var.data().iter().map(|v| 1.0 / (v + eps).sqrt()).collect();
-    let numel = x.value().numel();
-    let (mut xhat, mut y) = (storage::take(numel), storage::take(numel));
+    let mut y = storage::take(x.value().numel());
     crate::tensor::kernels::batch_norm_forward(
         x.value().data(),
         c,
@@ -539,19 +568,20 @@ pub fn batch_norm(
         &inv_std,
         gamma.value().data(),
         beta.value().data(),
-        &mut xhat,
+        relu,
         &mut y,
     );
-    let (xhat, y) = (Tensor::from_vec(xhat, &shape), Tensor::from_vec(y, &shape));
+    let y = Tensor::from_vec(y, &shape);
     let inv_std = Tensor::from_vec(inv_std, &param_shape);
     let op = Op::BatchNorm {
         x: x.clone(),
         gamma: gamma.clone(),
         beta: beta.clone(),
-        xhat,
+        mean,
         inv_std,
         axes,
         mode,
+        relu,
     };
     Var::from_op(y, op)
 }

@@ -127,12 +127,14 @@ pub(crate) enum Op {
         x: Var,
         gamma: Var,
         beta: Var,
-        /// The normalised input `(x - mean) * inv_std`.
-        xhat: Tensor,
+        /// The mean the input was normalised with, `[C]`.
+        mean: Tensor,
         /// `1 / sqrt(var + eps)` per channel, shaped for broadcasting.
         inv_std: Tensor,
         axes: Vec<usize>,
         mode: NormMode,
+        /// Whether a ReLU was applied to the output in the same pass.
+        relu: bool,
     },
     Dropout(Var, Tensor),
 }
@@ -190,6 +192,7 @@ impl Op {
             CrossEntropy { .. } => "cross_entropy",
             MulticlassHinge { .. } => "multiclass_hinge",
             BinaryHinge { .. } => "binary_hinge",
+            BatchNorm { relu: true, .. } => "batch_norm_relu",
             BatchNorm { .. } => "batch_norm",
             Dropout(..) => "dropout",
         }

@@ -5,7 +5,7 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::functions::batch_norm;
+use super::functions::{batch_norm, batch_norm_relu};
 use super::gradcheck::{gradcheck, GradcheckOptions, GradcheckReport};
 use super::var::Var;
 use crate::tensor::{PoolWindow, Tensor};
@@ -390,6 +390,33 @@ pub fn cases() -> Vec<GradcheckCase> {
                     Tensor::from_vec(vec![1.5, 0.7], &[2]),
                 );
                 batch_norm(&v[0], &v[1], &v[2], &mut rm, &mut rv, false, 0.1, 1e-5)
+            },
+        ),
+        GradcheckCase::new(
+            "batch_norm2d + relu, fused (training)",
+            vec![
+                ("x", normal(&[2, 2, 3, 3], 47)),
+                ("gamma", positive(&[2], 48)),
+                ("beta", normal(&[2], 49)),
+            ],
+            |v| {
+                let (mut rm, mut rv) = (Tensor::zeros(&[2]), Tensor::ones(&[2]));
+                batch_norm_relu(&v[0], &v[1], &v[2], &mut rm, &mut rv, true, 0.1, 1e-5)
+            },
+        ),
+        GradcheckCase::new(
+            "batch_norm2d + relu, fused (eval)",
+            vec![
+                ("x", normal(&[2, 2, 3, 3], 47)),
+                ("gamma", positive(&[2], 48)),
+                ("beta", normal(&[2], 49)),
+            ],
+            |v| {
+                let (mut rm, mut rv) = (
+                    Tensor::from_vec(vec![0.2, -0.1], &[2]),
+                    Tensor::from_vec(vec![1.5, 0.7], &[2]),
+                );
+                batch_norm_relu(&v[0], &v[1], &v[2], &mut rm, &mut rv, false, 0.1, 1e-5)
             },
         ),
         GradcheckCase::new(

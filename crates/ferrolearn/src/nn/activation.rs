@@ -82,7 +82,23 @@ impl ActivationKind {
 /// A layer applying an [`ActivationKind`].
 pub struct Activation(pub ActivationKind);
 
-parameter_free!(Activation, |s, x| s.0.apply(x));
+impl Module for Activation {
+    fn forward(&mut self, x: &Var, _ctx: &mut Context) -> Var {
+        self.0.apply(x)
+    }
+
+    fn parameters(&self) -> Vec<(String, &Var)> {
+        Vec::new()
+    }
+
+    fn parameters_mut(&mut self) -> Vec<(String, &mut Var)> {
+        Vec::new()
+    }
+
+    fn is_relu(&self) -> bool {
+        self.0 == ActivationKind::Relu
+    }
+}
 
 impl fmt::Display for Activation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

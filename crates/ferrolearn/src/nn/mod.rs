@@ -76,6 +76,18 @@ pub trait Module: fmt::Display + Send {
         Vec::new()
     }
 
+    /// Whether this module is a plain ReLU, which the layer before it may apply in its own
+    /// pass (see [`forward_then_relu`](Self::forward_then_relu)).
+    fn is_relu(&self) -> bool {
+        false
+    }
+
+    /// `forward(x).relu()` as one op, for a module that can fuse the ReLU into its own pass
+    /// (batch norm); `None` for the others, which [`Sequential`] then runs one by one.
+    fn forward_then_relu(&mut self, _x: &Var, _ctx: &mut Context) -> Option<Var> {
+        None
+    }
+
     /// The number of trainable scalars.
     fn num_parameters(&self) -> usize {
         self.parameters()

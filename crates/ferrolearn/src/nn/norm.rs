@@ -3,7 +3,7 @@
 use std::fmt;
 
 use super::{Context, Module};
-use crate::autograd::{batch_norm, Var};
+use crate::autograd::{batch_norm, batch_norm_relu, Var};
 use crate::tensor::Tensor;
 
 /// PyTorch's `BatchNorm1d` / `BatchNorm2d` (momentum 0.1, eps 1e-5, affine): normalises each
@@ -66,6 +66,19 @@ impl Module for BatchNorm {
             self.momentum,
             self.eps,
         )
+    }
+
+    fn forward_then_relu(&mut self, x: &Var, ctx: &mut Context) -> Option<Var> {
+        Some(batch_norm_relu(
+            x,
+            &self.gamma,
+            &self.beta,
+            &mut self.running_mean,
+            &mut self.running_var,
+            ctx.training,
+            self.momentum,
+            self.eps,
+        ))
     }
 
     fn parameters(&self) -> Vec<(String, &Var)> {

@@ -49,10 +49,30 @@ impl Sequential {
 }
 
 impl Module for Sequential {
+    /// Runs the layers in order; a layer followed by a ReLU that it can fuse (batch norm)
+    /// applies the ReLU in its own pass, with the same result.
     fn forward(&mut self, x: &Var, ctx: &mut Context) -> Var {
-        self.layers
-            .iter_mut()
-            .fold(x.clone(), |h, (_, layer)| layer.forward(&h, ctx))
+        let mut h = x.clone();
+        let mut i = 0;
+        while i < self.layers.len() {
+            let relu_next = self.layers.get(i + 1).is_some_and(|(_, l)| l.is_relu());
+            let fused = if relu_next {
+                self.layers[i].1.forward_then_relu(&h, ctx)
+            } else {
+                None
+            };
+            match fused {
+                Some(y) => {
+                    h = y;
+                    i += 2;
+                }
+                None => {
+                    h = self.layers[i].1.forward(&h, ctx);
+                    i += 1;
+                }
+            }
+        }
+        h
     }
 
     fn parameters(&self) -> Vec<(String, &Var)> {
@@ -96,5 +116,35 @@ impl fmt::Display for Sequential {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::{Activation, ActivationKind, BatchNorm, Context};
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    #[test]
+    fn batch_norm_then_relu_runs_fused_with_the_same_values_and_gradients() {
+        let x = Tensor::randn(&[4, 3, 5, 5], 0.0, 1.0, &mut ChaCha8Rng::seed_from_u64(3));
+        let mut chain = Sequential::new();
+        chain
+            .push(BatchNorm::new(3))
+            .push(Activation(ActivationKind::Relu));
+        let xv = Var::parameter(x.clone());
+        let fused = chain.forward(&xv, &mut Context::training(0));
+        assert_eq!(fused.op().map(|op| op.name()), Some("batch_norm_relu"));
+        let fused_grads = fused.sum().backward();
+
+        let mut bn = BatchNorm::new(3);
+        let xs = Var::parameter(x);
+        let separate = bn.forward(&xs, &mut Context::training(0)).relu();
+        let separate_grads = separate.sum().backward();
+        assert_eq!(fused.value().data(), separate.value().data());
+        let (gf, gs) = (fused_grads.get(&xv), separate_grads.get(&xs));
+        assert_eq!(gf.map(Tensor::data), gs.map(Tensor::data));
+        assert!(gf.is_some());
     }
 }

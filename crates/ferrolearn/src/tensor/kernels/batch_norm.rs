@@ -5,7 +5,8 @@
 //! channels, each channel summed by one task in a fixed order (16 lanes per row, rows added in
 //! f64), so results do not depend on the thread count; elementwise passes run in parallel over
 //! images. Forward reads `x` twice for the statistics (the second read mostly from cache) and
-//! once to write `xhat` and `y`; backward reads `g` and `xhat` twice. No scratch memory.
+//! once to write `y`; backward reads `g` and `x` twice (and a fused ReLU's output). No scratch
+//! memory, and nothing kept for backward but the per-channel statistics.
 
 use rayon::prelude::*;
 
@@ -19,24 +20,6 @@ fn lane_sum(xs: &[f32], f: impl Fn(f32) -> f32) -> f32 {
         }
     }
     acc.iter().sum::<f32>() + chunks.remainder().iter().map(|v| f(*v)).sum::<f32>()
-}
-
-/// Sum of `a[i] * b[i]` over a row in 16 lanes.
-fn lane_dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0.0f32; 16];
-    let (mut ca, mut cb) = (a.chunks_exact(16), b.chunks_exact(16));
-    for (x, y) in (&mut ca).zip(&mut cb) {
-        for ((s, u), v) in acc.iter_mut().zip(x).zip(y) {
-            *s += u * v;
-        }
-    }
-    let tail: f32 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(u, v)| u * v)
-        .sum();
-    acc.iter().sum::<f32>() + tail
 }
 
 /// The rows (`inner` values each, one per image) of channel `ch` in `[N, C, inner]` data.
@@ -87,8 +70,8 @@ pub fn batch_norm_stats(x: &[f32], c: usize, inner: usize, mean: &mut [f32], var
     }
 }
 
-/// `xhat = (x - mean) * inv_std` and `y = xhat * gamma + beta` per channel, for `x`, `xhat`, `y`
-/// `[N, C, inner]` and the rest `[C]`. `xhat` is what backward needs.
+/// `y = (x - mean) * inv_std * gamma + beta` per channel, then `max(y, 0)` when `relu` (batch
+/// norm and a following ReLU in one pass), for `x` and `y` `[N, C, inner]` and the rest `[C]`.
 ///
 /// # Panics
 /// When the lengths disagree.
@@ -101,66 +84,53 @@ pub fn batch_norm_forward(
     inv_std: &[f32],
     gamma: &[f32],
     beta: &[f32],
-    xhat: &mut [f32],
+    relu: bool,
     y: &mut [f32],
 ) {
     assert!(
-        c * inner > 0
-            && x.len().is_multiple_of(c * inner)
-            && xhat.len() == x.len()
-            && y.len() == x.len(),
-        "batch_norm_forward: x / xhat / y lengths {} / {} / {} are not [N, {c}, {inner}]",
+        c * inner > 0 && x.len().is_multiple_of(c * inner) && y.len() == x.len(),
+        "batch_norm_forward: x / y lengths {} / {} are not [N, {c}, {inner}]",
         x.len(),
-        xhat.len(),
         y.len()
     );
-    for (name, p) in [
-        ("mean", mean),
-        ("inv_std", inv_std),
-        ("gamma", gamma),
-        ("beta", beta),
-    ] {
-        assert_eq!(
-            p.len(),
-            c,
-            "batch_norm_forward: {name} length for {c} channels"
-        );
-    }
+    check_channels("batch_norm_forward", c, [mean, inv_std, gamma, beta]);
     let img = c * inner;
     x.par_chunks(img)
-        .zip(xhat.par_chunks_mut(img))
         .zip(y.par_chunks_mut(img))
-        .for_each(|((x, xh), y)| {
+        .for_each(|(x, y)| {
             for ch in 0..c {
                 let r = ch * inner..(ch + 1) * inner;
                 let (m, s, ga, be) = (mean[ch], inv_std[ch], gamma[ch], beta[ch]);
-                for ((xv, hv), yv) in x[r.clone()].iter().zip(&mut xh[r.clone()]).zip(&mut y[r]) {
-                    let h = (xv - m) * s;
-                    *hv = h;
-                    *yv = h * ga + be;
+                for (xv, yv) in x[r.clone()].iter().zip(&mut y[r]) {
+                    let v = (xv - m) * s * ga + be;
+                    *yv = if relu { v.max(0.0) } else { v };
                 }
             }
         });
 }
 
-/// Gradients of batch norm from the upstream gradient `g` and the cached `xhat` (both
-/// `[N, C, inner]`): writes `grad_x` (like `g`) and `grad_gamma`, `grad_beta` (`[C]`).
+/// Gradients of batch norm from the upstream gradient `g` and the input `x` (both
+/// `[N, C, inner]`; `xhat = (x - mean) * inv_std` is recomputed rather than kept from
+/// forward): writes `grad_x` (like `g`) and `grad_gamma`, `grad_beta` (`[C]`).
 ///
-/// In training mode the statistics depend on `x`, so
-/// `grad_x = gamma inv_std (g - mean(g) - xhat mean(g xhat))` per channel; in eval mode they
-/// are constants and `grad_x = gamma inv_std g`.
+/// `relu_out` is the output of a fused ReLU ([`batch_norm_forward`] with `relu`): the gradient
+/// is first cut to zero where that output is not positive. In training mode the statistics
+/// depend on `x`, so `grad_x = gamma inv_std (g - mean(g) - xhat mean(g xhat))` per channel;
+/// in eval mode they are constants and `grad_x = gamma inv_std g`.
 ///
 /// # Panics
 /// When the lengths disagree.
 #[allow(clippy::too_many_arguments)]
 pub fn batch_norm_backward(
     g: &[f32],
-    xhat: &[f32],
+    x: &[f32],
     c: usize,
     inner: usize,
-    gamma: &[f32],
+    mean: &[f32],
     inv_std: &[f32],
+    gamma: &[f32],
     training: bool,
+    relu_out: Option<&[f32]>,
     grad_x: &mut [f32],
     grad_gamma: &mut [f32],
     grad_beta: &mut [f32],
@@ -168,34 +138,28 @@ pub fn batch_norm_backward(
     assert!(
         c * inner > 0
             && g.len().is_multiple_of(c * inner)
-            && xhat.len() == g.len()
-            && grad_x.len() == g.len(),
-        "batch_norm_backward: g / xhat / grad_x lengths {} / {} / {} are not [N, {c}, {inner}]",
+            && x.len() == g.len()
+            && grad_x.len() == g.len()
+            && relu_out.is_none_or(|o| o.len() == g.len()),
+        "batch_norm_backward: g / x / grad_x lengths {} / {} / {} are not [N, {c}, {inner}]",
         g.len(),
-        xhat.len(),
+        x.len(),
         grad_x.len()
     );
-    for (name, len) in [
-        ("gamma", gamma.len()),
-        ("inv_std", inv_std.len()),
-        ("grad_gamma", grad_gamma.len()),
-        ("grad_beta", grad_beta.len()),
-    ] {
-        assert_eq!(
-            len, c,
-            "batch_norm_backward: {name} length for {c} channels"
-        );
-    }
+    check_channels("batch_norm_backward", c, [mean, inv_std, gamma]);
+    check_channels("batch_norm_backward", c, [&*grad_gamma, &*grad_beta]);
+    // Without a fused ReLU the mask reads `g` itself and is ignored.
+    let (relu, out) = (relu_out.is_some(), relu_out.unwrap_or(g));
     let sums: Vec<(f64, f64)> = (0..c)
         .into_par_iter()
         .map(|ch| {
+            let (m, s) = (mean[ch], inv_std[ch]);
             channel_rows(g, c, inner, ch)
-                .zip(channel_rows(xhat, c, inner, ch))
-                .fold((0.0, 0.0), |(sg, sgx), (gr, xr)| {
-                    (
-                        sg + lane_sum(gr, |v| v) as f64,
-                        sgx + lane_dot(gr, xr) as f64,
-                    )
+                .zip(channel_rows(x, c, inner, ch))
+                .zip(channel_rows(out, c, inner, ch))
+                .fold((0.0, 0.0), |(sg, sgx), ((gr, xr), or)| {
+                    let (a, b) = row_sums(gr, xr, or, relu, m, s);
+                    (sg + a as f64, sgx + b as f64)
                 })
         })
         .collect();
@@ -219,16 +183,62 @@ pub fn batch_norm_backward(
     }
     let img = c * inner;
     g.par_chunks(img)
-        .zip(xhat.par_chunks(img))
+        .zip(x.par_chunks(img))
+        .zip(out.par_chunks(img))
         .zip(grad_x.par_chunks_mut(img))
-        .for_each(|((g, xh), gx)| {
+        .for_each(|(((g, x), out), gx)| {
             for (ch, &(a, b, d)) in coef.iter().enumerate() {
                 let r = ch * inner..(ch + 1) * inner;
-                for ((gv, hv), o) in g[r.clone()].iter().zip(&xh[r.clone()]).zip(&mut gx[r]) {
-                    *o = a * gv + b * hv + d;
+                let (m, s) = (mean[ch], inv_std[ch]);
+                let rows = g[r.clone()].iter().zip(&x[r.clone()]).zip(&out[r.clone()]);
+                for (((gv, xv), ov), o) in rows.zip(&mut gx[r]) {
+                    let ge = if !relu | (*ov > 0.0) { *gv } else { 0.0 };
+                    *o = a * ge + b * ((xv - m) * s) + d;
                 }
             }
         });
+}
+
+/// Sums of `ge` and `ge * xhat` over one row in 16 lanes, where `ge` is `g` cut to zero where
+/// a fused ReLU's output `out` is not positive (when `relu`) and `xhat = (x - m) * s`.
+fn row_sums(g: &[f32], x: &[f32], out: &[f32], relu: bool, m: f32, s: f32) -> (f32, f32) {
+    let (mut sg, mut sgx) = ([0.0f32; 16], [0.0f32; 16]);
+    let term = |gv: f32, xv: f32, ov: f32| {
+        // `|`, not `||`: no branch, so the loop vectorises.
+        let ge = if !relu | (ov > 0.0) { gv } else { 0.0 };
+        (ge, ge * ((xv - m) * s))
+    };
+    let (mut cg, mut cx, mut co) = (g.chunks_exact(16), x.chunks_exact(16), out.chunks_exact(16));
+    for ((gc, xc), oc) in (&mut cg).zip(&mut cx).zip(&mut co) {
+        for k in 0..16 {
+            let (a, b) = term(gc[k], xc[k], oc[k]);
+            sg[k] += a;
+            sgx[k] += b;
+        }
+    }
+    let (mut tg, mut tgx) = (0.0f32, 0.0f32);
+    for ((gv, xv), ov) in cg
+        .remainder()
+        .iter()
+        .zip(cx.remainder())
+        .zip(co.remainder())
+    {
+        let (a, b) = term(*gv, *xv, *ov);
+        tg += a;
+        tgx += b;
+    }
+    (sg.iter().sum::<f32>() + tg, sgx.iter().sum::<f32>() + tgx)
+}
+
+/// Checks that every per-channel slice holds `c` values.
+fn check_channels<const K: usize>(op: &str, c: usize, slices: [&[f32]; K]) {
+    for p in slices {
+        assert_eq!(
+            p.len(),
+            c,
+            "{op}: per-channel slice length for {c} channels"
+        );
+    }
 }
 
 #[cfg(test)]
@@ -274,6 +284,57 @@ mod tests {
     }
 
     #[test]
+    fn fused_relu_is_relu_after_batch_norm_in_both_directions() {
+        let (n, c, inner) = (3, 2, 19);
+        let len = n * c * inner;
+        let x: Vec<f32> = (0..len)
+            .map(|i| ((i * 29 % 13) as f32) * 0.25 - 1.5)
+            .collect();
+        let g: Vec<f32> = (0..len)
+            .map(|i| ((i * 11 % 9) as f32) * 0.3 - 1.0)
+            .collect();
+        let (gamma, beta) = (vec![1.5, -0.7], vec![0.1, 0.2]);
+        let (mut mean, mut var) = (vec![0.0; c], vec![0.0; c]);
+        batch_norm_stats(&x, c, inner, &mut mean, &mut var);
+        let inv: Vec<f32> = var.iter().map(|v| 1.0 / (v + 1e-5).sqrt()).collect();
+        let (mut y, mut out) = (vec![0.0; len], vec![0.0; len]);
+        batch_norm_forward(&x, c, inner, &mean, &inv, &gamma, &beta, false, &mut y);
+        batch_norm_forward(&x, c, inner, &mean, &inv, &gamma, &beta, true, &mut out);
+        let relu: Vec<f32> = y.iter().map(|v| v.max(0.0)).collect();
+        assert_eq!(out, relu);
+        assert!(y.iter().any(|&v| v < 0.0) && y.iter().any(|&v| v > 0.0));
+        // Backward through the fused op = backward of plain batch norm with the ReLU's
+        // gradient mask applied to g first.
+        let masked: Vec<f32> = g
+            .iter()
+            .zip(&y)
+            .map(|(g, y)| if *y > 0.0 { *g } else { 0.0 })
+            .collect();
+        let mut want = (vec![0.0; len], vec![0.0; c], vec![0.0; c]);
+        let (wx, wg, wb) = (&mut want.0, &mut want.1, &mut want.2);
+        batch_norm_backward(
+            &masked, &x, c, inner, &mean, &inv, &gamma, true, None, wx, wg, wb,
+        );
+        let mut got = (vec![0.0; len], vec![0.0; c], vec![0.0; c]);
+        let (gx, gg, gb) = (&mut got.0, &mut got.1, &mut got.2);
+        batch_norm_backward(
+            &g,
+            &x,
+            c,
+            inner,
+            &mean,
+            &inv,
+            &gamma,
+            true,
+            Some(&out),
+            gx,
+            gg,
+            gb,
+        );
+        assert_eq!(got, want);
+    }
+
+    #[test]
     fn matches_direct_loops_in_training_mode() {
         for (n, c, inner) in [(3, 4, 7), (5, 3, 1), (2, 2, 37)] {
             let len = n * c * inner;
@@ -287,12 +348,12 @@ mod tests {
             let (mut mean, mut var) = (vec![0.0; c], vec![0.0; c]);
             batch_norm_stats(&x, c, inner, &mut mean, &mut var);
             let inv: Vec<f32> = var.iter().map(|v| 1.0 / (v + 1e-5).sqrt()).collect();
-            let (mut xh, mut y) = (vec![0.0; len], vec![0.0; len]);
+            let mut y = vec![0.0; len];
             let beta = vec![0.5; c];
-            batch_norm_forward(&x, c, inner, &mean, &inv, &gamma, &beta, &mut xh, &mut y);
+            batch_norm_forward(&x, c, inner, &mean, &inv, &gamma, &beta, false, &mut y);
             let (mut gx, mut gg, mut gb) = (vec![0.0; len], vec![0.0; c], vec![0.0; c]);
             batch_norm_backward(
-                &g, &xh, c, inner, &gamma, &inv, true, &mut gx, &mut gg, &mut gb,
+                &g, &x, c, inner, &mean, &inv, &gamma, true, None, &mut gx, &mut gg, &mut gb,
             );
             let (wy, wgx, wgg, wgb) = naive(&x, &g, c, inner, &gamma);
             for (what, got, want) in [
