@@ -1,7 +1,7 @@
 //! Convolution through im2col + GEMM: the general path, any kernel, stride and padding.
 
 use super::super::gemm::{gemm_strided, MatLayout};
-use super::im2row::{im2row, to_channels_last, unpermute_weight};
+use super::im2row::{im2row, to_channels_last, unpermute_weight, uses_rows};
 use super::scratch::{lane_sum, with_scratch};
 use super::transposed::{input_grad_geometry, rotated_weight};
 use super::Conv2dGeometry;
@@ -284,11 +284,8 @@ pub(super) fn backward(
         krows * block_rows * ow
     };
     // The channels-last image that im2row cuts the weight gradient's patches from.
-    let xt_len = if want_w && !g.is_pointwise() {
-        in_img
-    } else {
-        0
-    };
+    let rows = want_w && !g.is_pointwise() && uses_rows(g);
+    let xt_len = if rows { in_img } else { 0 };
 
     // One image's contribution: adds into `gw` / `gb`, writes `gx` (when wanted).
     let image = |x: &[f32],
@@ -316,7 +313,7 @@ pub(super) fn backward(
         }
         let (col, rest) = scratch.split_at_mut(col_len);
         let (dcol, xt) = rest.split_at_mut(col_len);
-        if want_w {
+        if rows {
             to_channels_last(g, x, xt);
         }
         let mut gx = gx;
@@ -334,12 +331,16 @@ pub(super) fn backward(
                 col_stride: 1,
             };
             let dy_blk = &dy[oy0 * ow..];
-            if want_w {
+            if rows {
                 // `gw` is in [C_out, kH, kW, C_in] order here (see `im2row`).
-                let rows = &mut col[..krows * ncols];
-                im2row(g, xt, oy0, oy1, rows);
+                let patches = &mut col[..krows * ncols];
+                im2row(g, xt, oy0, oy1, patches);
                 let rl = MatLayout::row_major(ncols, krows);
-                gemm_strided(gw, w_layout, dy_blk, dyl, rows, rl, true, threading);
+                gemm_strided(gw, w_layout, dy_blk, dyl, patches, rl, true, threading);
+            } else if want_w {
+                let col = &mut col[..krows * ncols];
+                im2col(g, x, oy0, oy1, col);
+                gemm_strided(gw, w_layout, dy_blk, dyl, col, cl.t(), true, threading);
             }
             if let Some(gx) = gx.as_deref_mut() {
                 let dcol = &mut dcol[..krows * ncols];
@@ -380,7 +381,7 @@ pub(super) fn backward(
                     image(x, dy, gxi, &mut gw, &mut gb, scratch);
                 }
             });
-            if want_w && !g.is_pointwise() {
+            if rows {
                 gw = unpermute_weight(g, &gw);
             }
             (gw, gb)

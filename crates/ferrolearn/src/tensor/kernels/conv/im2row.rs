@@ -11,6 +11,14 @@
 use super::im2col::input_row;
 use super::Conv2dGeometry;
 
+/// Whether the weight gradient takes its patches from [`im2row`]: when a kernel row of a
+/// patch (`kW C_in` values, one copy) fills at least a vector register. Below that (LeNet's
+/// one-channel first layer) the copies are too short and im2col, which copies whole image
+/// rows, is faster even with gemm's repacking.
+pub(super) fn uses_rows(g: &Conv2dGeometry) -> bool {
+    g.kw * g.c_in >= 16
+}
+
 /// Writes the channels-last copy `xt` (`[H, W, C_in]`) of one image `x` (`[C_in, H, W]`).
 ///
 /// A transpose of `[C_in, H W]`, done in tiles of 16 pixels so that each source row is read

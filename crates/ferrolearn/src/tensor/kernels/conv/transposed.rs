@@ -8,10 +8,18 @@
 
 use super::Conv2dGeometry;
 
-/// The forward convolution that computes `g`'s input gradient, when `g` has stride 1 and a
-/// padding smaller than its kernel (always so for "same" convolutions).
+/// The forward convolution that computes `g`'s input gradient, when `g` has stride 1, at
+/// least "same" padding (`2 pad >= k - 1`) but less than the kernel, and no more output than
+/// input channels. Otherwise col2im is cheaper: with less padding (a "valid" convolution) the
+/// gradient's convolution is padded more than `g` and spends its work on zeros, and with more
+/// output channels (LeNet's 20 -> 50) its im2col of `dY` outgrows `dcol`.
 pub(super) fn input_grad_geometry(g: &Conv2dGeometry) -> Option<Conv2dGeometry> {
-    if g.stride != (1, 1) || g.padding.0 >= g.kh || g.padding.1 >= g.kw {
+    let pays = |pad: usize, k: usize| 2 * pad + 1 >= k && pad < k;
+    if g.stride != (1, 1)
+        || g.c_out > g.c_in
+        || !pays(g.padding.0, g.kh)
+        || !pays(g.padding.1, g.kw)
+    {
         return None;
     }
     Some(Conv2dGeometry {
