@@ -25,6 +25,34 @@ struct Pool {
     bytes: usize,
 }
 
+impl Pool {
+    /// A free buffer of `len` elements; when there is none, frees pooled buffers of other
+    /// lengths worth at least as much, so that the pool and the live tensors together never
+    /// hold more than the largest working set seen (sizes no longer asked for drain away).
+    fn take_or_shrink(&mut self, len: usize) -> Option<Vec<f32>> {
+        if let Some(v) = self.free.get_mut(&len).and_then(Vec::pop) {
+            self.bytes -= len * size_of::<f32>();
+            return Some(v);
+        }
+        let mut freed = 0;
+        while freed < len && self.bytes > 0 {
+            let Some(key) = self
+                .free
+                .iter()
+                .find(|(_, v)| !v.is_empty())
+                .map(|(k, _)| *k)
+            else {
+                break;
+            };
+            if let Some(v) = self.free.get_mut(&key).and_then(Vec::pop) {
+                freed += v.len();
+                self.bytes -= v.len() * size_of::<f32>();
+            }
+        }
+        None
+    }
+}
+
 static POOL: Mutex<Option<Pool>> = Mutex::new(None);
 
 fn with_pool<R>(f: impl FnOnce(&mut Pool) -> R) -> R {
@@ -42,13 +70,7 @@ fn with_pool<R>(f: impl FnOnce(&mut Pool) -> R) -> R {
 /// NaN, so that an op which leaves any element unwritten fails its tests.
 pub(crate) fn take(len: usize) -> Vec<f32> {
     let reused = (len >= MIN_RECYCLED)
-        .then(|| {
-            with_pool(|p| {
-                let v = p.free.get_mut(&len)?.pop()?;
-                p.bytes -= len * size_of::<f32>();
-                Some(v)
-            })
-        })
+        .then(|| with_pool(|p| p.take_or_shrink(len)))
         .flatten();
     match reused {
         Some(mut v) => {
