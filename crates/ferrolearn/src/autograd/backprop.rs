@@ -435,7 +435,7 @@ fn input_grads(op: &Op, out: &Tensor, g: &Tensor) -> Vec<Option<Tensor>> {
             inv_std,
             axes,
             mode,
-            relu,
+            activation,
         } => {
             // One parallel pass for the per-channel sums, one for grad_x
             // (crate::tensor::kernels::batch_norm); `axes` are 0 and the spatial axes.
@@ -452,8 +452,9 @@ fn input_grads(op: &Op, out: &Tensor, g: &Tensor) -> Vec<Option<Tensor>> {
                 mean.data(),
                 inv_std.data(),
                 gamma.value().data(),
+                beta.value().data(),
                 matches!(mode, NormMode::Training),
-                relu.then(|| out.data()),
+                *activation,
                 &mut gx,
                 &mut ggamma,
                 &mut gbeta,

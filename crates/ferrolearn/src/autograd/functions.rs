@@ -7,6 +7,7 @@ use rand::Rng;
 
 use super::op::{NormMode, Op};
 use super::var::Var;
+use crate::tensor::kernels::NormActivation;
 use crate::tensor::{storage, ShapeError, Tensor};
 
 /// SELU's alpha (Klambauer et al. 2017), as in PyTorch.
@@ -485,16 +486,17 @@ pub fn batch_norm(
     eps: f32,
 ) -> Var {
     let stats = (running_mean, running_var, training, momentum, eps);
-    batch_norm_then(x, gamma, beta, stats, false)
+    batch_norm_then(x, gamma, beta, stats, None)
 }
 
-/// `batch_norm(..).relu()` in one pass forward and one backward (no intermediate tensor):
-/// what `Sequential` runs for a batch norm layer followed by a ReLU.
+/// `batch_norm(..)` followed by the activation `act` (`.relu()`, `.gelu()`) in one pass
+/// forward and one backward, with no tensor in between: what `Sequential` runs for a batch
+/// norm layer followed by that activation.
 ///
 /// # Shapes
 /// As [`batch_norm`].
 #[allow(clippy::too_many_arguments)]
-pub fn batch_norm_relu(
+pub fn batch_norm_activation(
     x: &Var,
     gamma: &Var,
     beta: &Var,
@@ -503,16 +505,23 @@ pub fn batch_norm_relu(
     training: bool,
     momentum: f32,
     eps: f32,
+    act: NormActivation,
 ) -> Var {
     let stats = (running_mean, running_var, training, momentum, eps);
-    batch_norm_then(x, gamma, beta, stats, true)
+    batch_norm_then(x, gamma, beta, stats, Some(act))
 }
 
 /// Running statistics, training flag, momentum and eps of a batch norm call.
 type NormStats<'a> = (&'a mut Tensor, &'a mut Tensor, bool, f32, f32);
 
-/// Batch norm, followed by a ReLU in the same pass when `relu`.
-fn batch_norm_then(x: &Var, gamma: &Var, beta: &Var, stats: NormStats, relu: bool) -> Var {
+/// Batch norm, followed by the activation `act` in the same pass.
+fn batch_norm_then(
+    x: &Var,
+    gamma: &Var,
+    beta: &Var,
+    stats: NormStats,
+    act: Option<NormActivation>,
+) -> Var {
     let (running_mean, running_var, training, momentum, eps) = stats;
     let shape = x.shape().to_vec();
     if shape.len() < 2 {
@@ -568,7 +577,7 @@ fn batch_norm_then(x: &Var, gamma: &Var, beta: &Var, stats: NormStats, relu: boo
         &inv_std,
         gamma.value().data(),
         beta.value().data(),
-        relu,
+        act,
         &mut y,
     );
     let y = Tensor::from_vec(y, &shape);
@@ -581,7 +590,7 @@ fn batch_norm_then(x: &Var, gamma: &Var, beta: &Var, stats: NormStats, relu: boo
         inv_std,
         axes,
         mode,
-        relu,
+        activation: act,
     };
     Var::from_op(y, op)
 }

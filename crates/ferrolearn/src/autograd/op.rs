@@ -2,6 +2,7 @@
 //! needs (cached in forward). The rules themselves are in [`super::backprop`].
 
 use super::var::Var;
+use crate::tensor::kernels::NormActivation;
 use crate::tensor::{PoolWindow, Tensor};
 
 /// How batch norm treats its statistics on this call.
@@ -133,8 +134,8 @@ pub(crate) enum Op {
         inv_std: Tensor,
         axes: Vec<usize>,
         mode: NormMode,
-        /// Whether a ReLU was applied to the output in the same pass.
-        relu: bool,
+        /// The activation applied to the output in the same pass, if any.
+        activation: Option<NormActivation>,
     },
     Dropout(Var, Tensor),
 }
@@ -192,7 +193,14 @@ impl Op {
             CrossEntropy { .. } => "cross_entropy",
             MulticlassHinge { .. } => "multiclass_hinge",
             BinaryHinge { .. } => "binary_hinge",
-            BatchNorm { relu: true, .. } => "batch_norm_relu",
+            BatchNorm {
+                activation: Some(NormActivation::Relu),
+                ..
+            } => "batch_norm_relu",
+            BatchNorm {
+                activation: Some(NormActivation::Gelu),
+                ..
+            } => "batch_norm_gelu",
             BatchNorm { .. } => "batch_norm",
             Dropout(..) => "dropout",
         }

@@ -5,9 +5,10 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::functions::{batch_norm, batch_norm_relu};
+use super::functions::{batch_norm, batch_norm_activation};
 use super::gradcheck::{gradcheck, GradcheckOptions, GradcheckReport};
 use super::var::Var;
+use crate::tensor::kernels::NormActivation;
 use crate::tensor::{PoolWindow, Tensor};
 
 /// A differentiable function under test.
@@ -401,7 +402,21 @@ pub fn cases() -> Vec<GradcheckCase> {
             ],
             |v| {
                 let (mut rm, mut rv) = (Tensor::zeros(&[2]), Tensor::ones(&[2]));
-                batch_norm_relu(&v[0], &v[1], &v[2], &mut rm, &mut rv, true, 0.1, 1e-5)
+                let relu = NormActivation::Relu;
+                batch_norm_activation(&v[0], &v[1], &v[2], &mut rm, &mut rv, true, 0.1, 1e-5, relu)
+            },
+        ),
+        GradcheckCase::new(
+            "batch_norm2d + gelu, fused (training)",
+            vec![
+                ("x", normal(&[2, 2, 3, 3], 50)),
+                ("gamma", positive(&[2], 51)),
+                ("beta", normal(&[2], 52)),
+            ],
+            |v| {
+                let (mut rm, mut rv) = (Tensor::zeros(&[2]), Tensor::ones(&[2]));
+                let gelu = NormActivation::Gelu;
+                batch_norm_activation(&v[0], &v[1], &v[2], &mut rm, &mut rv, true, 0.1, 1e-5, gelu)
             },
         ),
         GradcheckCase::new(
@@ -416,7 +431,10 @@ pub fn cases() -> Vec<GradcheckCase> {
                     Tensor::from_vec(vec![0.2, -0.1], &[2]),
                     Tensor::from_vec(vec![1.5, 0.7], &[2]),
                 );
-                batch_norm_relu(&v[0], &v[1], &v[2], &mut rm, &mut rv, false, 0.1, 1e-5)
+                let relu = NormActivation::Relu;
+                batch_norm_activation(
+                    &v[0], &v[1], &v[2], &mut rm, &mut rv, false, 0.1, 1e-5, relu,
+                )
             },
         ),
         GradcheckCase::new(

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::pool::parameter_free;
 use super::{Context, Module};
 use crate::autograd::Var;
+use crate::tensor::kernels::NormActivation;
 use crate::tensor::Tensor;
 
 /// A parameter-free activation function.
@@ -95,8 +96,12 @@ impl Module for Activation {
         Vec::new()
     }
 
-    fn is_relu(&self) -> bool {
-        self.0 == ActivationKind::Relu
+    fn fusable_activation(&self) -> Option<NormActivation> {
+        match self.0 {
+            ActivationKind::Relu => Some(NormActivation::Relu),
+            ActivationKind::Gelu => Some(NormActivation::Gelu),
+            _ => None,
+        }
     }
 }
 

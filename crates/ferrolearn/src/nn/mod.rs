@@ -32,6 +32,7 @@ pub use residual::ResidualBlock;
 pub use sequential::Sequential;
 
 use crate::autograd::Var;
+use crate::tensor::kernels::NormActivation;
 use crate::tensor::Tensor;
 
 /// What a forward pass needs besides its input: the mode, and the RNG dropout draws from.
@@ -76,15 +77,16 @@ pub trait Module: fmt::Display + Send {
         Vec::new()
     }
 
-    /// Whether this module is a plain ReLU, which the layer before it may apply in its own
-    /// pass (see [`forward_then_relu`](Self::forward_then_relu)).
-    fn is_relu(&self) -> bool {
-        false
+    /// The activation this module is, when the layer before it may apply it in its own pass
+    /// (see [`forward_then`](Self::forward_then)): ReLU and GELU.
+    fn fusable_activation(&self) -> Option<NormActivation> {
+        None
     }
 
-    /// `forward(x).relu()` as one op, for a module that can fuse the ReLU into its own pass
-    /// (batch norm); `None` for the others, which [`Sequential`] then runs one by one.
-    fn forward_then_relu(&mut self, _x: &Var, _ctx: &mut Context) -> Option<Var> {
+    /// This module followed by the activation `act` as one op, for a module that can fuse it
+    /// into its own pass (batch norm); `None` for the others, which [`Sequential`] then runs
+    /// one after the other.
+    fn forward_then(&mut self, _x: &Var, _act: NormActivation, _ctx: &mut Context) -> Option<Var> {
         None
     }
 

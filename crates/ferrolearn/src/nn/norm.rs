@@ -3,7 +3,8 @@
 use std::fmt;
 
 use super::{Context, Module};
-use crate::autograd::{batch_norm, batch_norm_relu, Var};
+use crate::autograd::{batch_norm, batch_norm_activation, Var};
+use crate::tensor::kernels::NormActivation;
 use crate::tensor::Tensor;
 
 /// PyTorch's `BatchNorm1d` / `BatchNorm2d` (momentum 0.1, eps 1e-5, affine): normalises each
@@ -68,8 +69,8 @@ impl Module for BatchNorm {
         )
     }
 
-    fn forward_then_relu(&mut self, x: &Var, ctx: &mut Context) -> Option<Var> {
-        Some(batch_norm_relu(
+    fn forward_then(&mut self, x: &Var, act: NormActivation, ctx: &mut Context) -> Option<Var> {
+        Some(batch_norm_activation(
             x,
             &self.gamma,
             &self.beta,
@@ -78,6 +79,7 @@ impl Module for BatchNorm {
             ctx.training,
             self.momentum,
             self.eps,
+            act,
         ))
     }
 

@@ -49,17 +49,16 @@ impl Sequential {
 }
 
 impl Module for Sequential {
-    /// Runs the layers in order; a layer followed by a ReLU that it can fuse (batch norm)
-    /// applies the ReLU in its own pass, with the same result.
+    /// Runs the layers in order; a layer followed by an activation that it can fuse (batch
+    /// norm, then ReLU or GELU) applies the activation in its own pass, with the same result.
     fn forward(&mut self, x: &Var, ctx: &mut Context) -> Var {
         let mut h = x.clone();
         let mut i = 0;
         while i < self.layers.len() {
-            let relu_next = self.layers.get(i + 1).is_some_and(|(_, l)| l.is_relu());
-            let fused = if relu_next {
-                self.layers[i].1.forward_then_relu(&h, ctx)
-            } else {
-                None
+            let next = self.layers.get(i + 1);
+            let fused = match next.and_then(|(_, l)| l.fusable_activation()) {
+                Some(act) => self.layers[i].1.forward_then(&h, act, ctx),
+                None => None,
             };
             match fused {
                 Some(y) => {
@@ -127,24 +126,28 @@ mod tests {
     use rand_chacha::ChaCha8Rng;
 
     #[test]
-    fn batch_norm_then_relu_runs_fused_with_the_same_values_and_gradients() {
+    fn batch_norm_then_relu_or_gelu_runs_fused_with_the_same_values_and_gradients() {
         let x = Tensor::randn(&[4, 3, 5, 5], 0.0, 1.0, &mut ChaCha8Rng::seed_from_u64(3));
-        let mut chain = Sequential::new();
-        chain
-            .push(BatchNorm::new(3))
-            .push(Activation(ActivationKind::Relu));
-        let xv = Var::parameter(x.clone());
-        let fused = chain.forward(&xv, &mut Context::training(0));
-        assert_eq!(fused.op().map(|op| op.name()), Some("batch_norm_relu"));
-        let fused_grads = fused.sum().backward();
+        for (kind, name) in [
+            (ActivationKind::Relu, "batch_norm_relu"),
+            (ActivationKind::Gelu, "batch_norm_gelu"),
+        ] {
+            let mut chain = Sequential::new();
+            chain.push(BatchNorm::new(3)).push(Activation(kind));
+            let xv = Var::parameter(x.clone());
+            let fused = chain.forward(&xv, &mut Context::training(0));
+            assert_eq!(fused.op().map(|op| op.name()), Some(name));
+            let fused_grads = fused.sum().backward();
 
-        let mut bn = BatchNorm::new(3);
-        let xs = Var::parameter(x);
-        let separate = bn.forward(&xs, &mut Context::training(0)).relu();
-        let separate_grads = separate.sum().backward();
-        assert_eq!(fused.value().data(), separate.value().data());
-        let (gf, gs) = (fused_grads.get(&xv), separate_grads.get(&xs));
-        assert_eq!(gf.map(Tensor::data), gs.map(Tensor::data));
-        assert!(gf.is_some());
+            let (mut bn, mut act) = (BatchNorm::new(3), Activation(kind));
+            let xs = Var::parameter(x.clone());
+            let mut ctx = Context::training(0);
+            let separate = act.forward(&bn.forward(&xs, &mut ctx), &mut ctx);
+            let separate_grads = separate.sum().backward();
+            assert_eq!(fused.value().data(), separate.value().data(), "{name}");
+            let (gf, gs) = (fused_grads.get(&xv), separate_grads.get(&xs));
+            assert_eq!(gf.map(Tensor::data), gs.map(Tensor::data), "{name}");
+            assert!(gf.is_some());
+        }
     }
 }

@@ -10,6 +10,8 @@
 
 use rayon::prelude::*;
 
+use crate::tensor::special::{gelu, gelu_derivative};
+
 /// Sum of `f(x)` over a row in 16 independent lanes (vectorises; one serial chain would not).
 fn lane_sum(xs: &[f32], f: impl Fn(f32) -> f32) -> f32 {
     let mut acc = [0.0f32; 16];
@@ -70,8 +72,18 @@ pub fn batch_norm_stats(x: &[f32], c: usize, inner: usize, mean: &mut [f32], var
     }
 }
 
-/// `y = (x - mean) * inv_std * gamma + beta` per channel, then `max(y, 0)` when `relu` (batch
-/// norm and a following ReLU in one pass), for `x` and `y` `[N, C, inner]` and the rest `[C]`.
+/// An activation applied to batch norm's output in the same pass (batch norm followed by
+/// ReLU or GELU, as in ResNet and fastnet), saving a pass and a tensor each way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NormActivation {
+    /// `max(y, 0)`.
+    Relu,
+    /// The exact (erf) GELU of [`crate::tensor::special::gelu`].
+    Gelu,
+}
+
+/// `y = (x - mean) * inv_std * gamma + beta` per channel, then the activation `act` if any,
+/// for `x` and `y` `[N, C, inner]` and the rest `[C]`.
 ///
 /// # Panics
 /// When the lengths disagree.
@@ -84,7 +96,7 @@ pub fn batch_norm_forward(
     inv_std: &[f32],
     gamma: &[f32],
     beta: &[f32],
-    relu: bool,
+    act: Option<NormActivation>,
     y: &mut [f32],
 ) {
     assert!(
@@ -94,29 +106,62 @@ pub fn batch_norm_forward(
         y.len()
     );
     check_channels("batch_norm_forward", c, [mean, inv_std, gamma, beta]);
-    let img = c * inner;
-    x.par_chunks(img)
-        .zip(y.par_chunks_mut(img))
-        .for_each(|(x, y)| {
-            for ch in 0..c {
-                let r = ch * inner..(ch + 1) * inner;
-                let (m, s, ga, be) = (mean[ch], inv_std[ch], gamma[ch], beta[ch]);
-                for (xv, yv) in x[r.clone()].iter().zip(&mut y[r]) {
-                    let v = (xv - m) * s * ga + be;
-                    *yv = if relu { v.max(0.0) } else { v };
-                }
-            }
-        });
+    let k = Forward {
+        x,
+        c,
+        inner,
+        mean,
+        inv_std,
+        gamma,
+        beta,
+    };
+    match act {
+        None => k.run(|v| v, y),
+        Some(NormActivation::Relu) => k.run(|v| v.max(0.0), y),
+        Some(NormActivation::Gelu) => k.run(gelu, y),
+    }
 }
 
-/// Gradients of batch norm from the upstream gradient `g` and the input `x` (both
-/// `[N, C, inner]`; `xhat = (x - mean) * inv_std` is recomputed rather than kept from
-/// forward): writes `grad_x` (like `g`) and `grad_gamma`, `grad_beta` (`[C]`).
+/// The inputs of [`batch_norm_forward`].
+struct Forward<'a> {
+    x: &'a [f32],
+    c: usize,
+    inner: usize,
+    mean: &'a [f32],
+    inv_std: &'a [f32],
+    gamma: &'a [f32],
+    beta: &'a [f32],
+}
+
+impl Forward<'_> {
+    /// The pass with activation `f`, generic so that each activation's loop vectorises.
+    fn run(&self, f: impl Fn(f32) -> f32 + Sync, y: &mut [f32]) {
+        let (c, inner) = (self.c, self.inner);
+        self.x
+            .par_chunks(c * inner)
+            .zip(y.par_chunks_mut(c * inner))
+            .for_each(|(x, y)| {
+                for ch in 0..c {
+                    let r = ch * inner..(ch + 1) * inner;
+                    let (m, s) = (self.mean[ch], self.inv_std[ch]);
+                    let (ga, be) = (self.gamma[ch], self.beta[ch]);
+                    for (xv, yv) in x[r.clone()].iter().zip(&mut y[r]) {
+                        *yv = f((xv - m) * s * ga + be);
+                    }
+                }
+            })
+    }
+}
+
+/// Gradients of batch norm (and its fused activation `act`, if any) from the upstream
+/// gradient `g` and the input `x` (both `[N, C, inner]`): writes `grad_x` (like `g`) and
+/// `grad_gamma`, `grad_beta` (`[C]`). `xhat = (x - mean) * inv_std` and the pre-activation
+/// `xhat * gamma + beta` are recomputed rather than kept from forward.
 ///
-/// `relu_out` is the output of a fused ReLU ([`batch_norm_forward`] with `relu`): the gradient
-/// is first cut to zero where that output is not positive. In training mode the statistics
-/// depend on `x`, so `grad_x = gamma inv_std (g - mean(g) - xhat mean(g xhat))` per channel;
-/// in eval mode they are constants and `grad_x = gamma inv_std g`.
+/// With an activation, `g` is first multiplied by its derivative at the pre-activation. In
+/// training mode the statistics depend on `x`, so
+/// `grad_x = gamma inv_std (g - mean(g) - xhat mean(g xhat))` per channel; in eval mode they
+/// are constants and `grad_x = gamma inv_std g`.
 ///
 /// # Panics
 /// When the lengths disagree.
@@ -129,8 +174,9 @@ pub fn batch_norm_backward(
     mean: &[f32],
     inv_std: &[f32],
     gamma: &[f32],
+    beta: &[f32],
     training: bool,
-    relu_out: Option<&[f32]>,
+    act: Option<NormActivation>,
     grad_x: &mut [f32],
     grad_gamma: &mut [f32],
     grad_beta: &mut [f32],
@@ -139,95 +185,138 @@ pub fn batch_norm_backward(
         c * inner > 0
             && g.len().is_multiple_of(c * inner)
             && x.len() == g.len()
-            && grad_x.len() == g.len()
-            && relu_out.is_none_or(|o| o.len() == g.len()),
+            && grad_x.len() == g.len(),
         "batch_norm_backward: g / x / grad_x lengths {} / {} / {} are not [N, {c}, {inner}]",
         g.len(),
         x.len(),
         grad_x.len()
     );
-    check_channels("batch_norm_backward", c, [mean, inv_std, gamma]);
+    check_channels("batch_norm_backward", c, [mean, inv_std, gamma, beta]);
     check_channels("batch_norm_backward", c, [&*grad_gamma, &*grad_beta]);
-    // Without a fused ReLU the mask reads `g` itself and is ignored.
-    let (relu, out) = (relu_out.is_some(), relu_out.unwrap_or(g));
-    let sums: Vec<(f64, f64)> = (0..c)
-        .into_par_iter()
-        .map(|ch| {
-            let (m, s) = (mean[ch], inv_std[ch]);
-            channel_rows(g, c, inner, ch)
-                .zip(channel_rows(x, c, inner, ch))
-                .zip(channel_rows(out, c, inner, ch))
-                .fold((0.0, 0.0), |(sg, sgx), ((gr, xr), or)| {
-                    let (a, b) = row_sums(gr, xr, or, relu, m, s);
-                    (sg + a as f64, sgx + b as f64)
-                })
-        })
-        .collect();
-    let count = (g.len() / c) as f64;
-    // Per channel: grad_x = a * g + b * xhat + d.
-    let coef: Vec<(f32, f32, f32)> = sums
-        .iter()
-        .enumerate()
-        .map(|(ch, &(sg, sgx))| {
-            let a = gamma[ch] * inv_std[ch];
-            if training {
-                (a, -a * (sgx / count) as f32, -a * (sg / count) as f32)
-            } else {
-                (a, 0.0, 0.0)
-            }
-        })
-        .collect();
-    for (ch, &(sg, sgx)) in sums.iter().enumerate() {
-        grad_beta[ch] = sg as f32;
-        grad_gamma[ch] = sgx as f32;
+    let k = Backward {
+        g,
+        x,
+        c,
+        inner,
+        mean,
+        inv_std,
+        gamma,
+        beta,
+        training,
+    };
+    let (gx, gg, gb) = (grad_x, grad_gamma, grad_beta);
+    match act {
+        None => k.run(|gv, _| gv, gx, gg, gb),
+        Some(NormActivation::Relu) => k.run(|gv, y| gv * f32::from(y > 0.0), gx, gg, gb),
+        Some(NormActivation::Gelu) => k.run(|gv, y| gv * gelu_derivative(y), gx, gg, gb),
     }
-    let img = c * inner;
-    g.par_chunks(img)
-        .zip(x.par_chunks(img))
-        .zip(out.par_chunks(img))
-        .zip(grad_x.par_chunks_mut(img))
-        .for_each(|(((g, x), out), gx)| {
-            for (ch, &(a, b, d)) in coef.iter().enumerate() {
-                let r = ch * inner..(ch + 1) * inner;
-                let (m, s) = (mean[ch], inv_std[ch]);
-                let rows = g[r.clone()].iter().zip(&x[r.clone()]).zip(&out[r.clone()]);
-                for (((gv, xv), ov), o) in rows.zip(&mut gx[r]) {
-                    let ge = if !relu | (*ov > 0.0) { *gv } else { 0.0 };
-                    *o = a * ge + b * ((xv - m) * s) + d;
-                }
-            }
-        });
 }
 
-/// Sums of `ge` and `ge * xhat` over one row in 16 lanes, where `ge` is `g` cut to zero where
-/// a fused ReLU's output `out` is not positive (when `relu`) and `xhat = (x - m) * s`.
-fn row_sums(g: &[f32], x: &[f32], out: &[f32], relu: bool, m: f32, s: f32) -> (f32, f32) {
-    let (mut sg, mut sgx) = ([0.0f32; 16], [0.0f32; 16]);
-    let term = |gv: f32, xv: f32, ov: f32| {
-        // `|`, not `||`: no branch, so the loop vectorises.
-        let ge = if !relu | (ov > 0.0) { gv } else { 0.0 };
-        (ge, ge * ((xv - m) * s))
-    };
-    let (mut cg, mut cx, mut co) = (g.chunks_exact(16), x.chunks_exact(16), out.chunks_exact(16));
-    for ((gc, xc), oc) in (&mut cg).zip(&mut cx).zip(&mut co) {
+/// The inputs of [`batch_norm_backward`].
+struct Backward<'a> {
+    g: &'a [f32],
+    x: &'a [f32],
+    c: usize,
+    inner: usize,
+    mean: &'a [f32],
+    inv_std: &'a [f32],
+    gamma: &'a [f32],
+    beta: &'a [f32],
+    training: bool,
+}
+
+impl Backward<'_> {
+    /// The two passes, with `through(g, y)` taking the upstream gradient back through the
+    /// activation at its input `y`; generic so that each activation's loops vectorise.
+    fn run(
+        &self,
+        through: impl Fn(f32, f32) -> f32 + Sync,
+        gx: &mut [f32],
+        gg: &mut [f32],
+        gb: &mut [f32],
+    ) {
+        let (c, inner) = (self.c, self.inner);
+        let sums: Vec<(f64, f64)> = (0..c)
+            .into_par_iter()
+            .map(|ch| {
+                let (m, s, ga, be) = self.channel(ch);
+                channel_rows(self.g, c, inner, ch)
+                    .zip(channel_rows(self.x, c, inner, ch))
+                    .fold((0.0, 0.0), |(sg, sgx), (gr, xr)| {
+                        let (a, b) = row_sums(gr, xr, |gv, xv| {
+                            let h = (xv - m) * s;
+                            let ge = through(gv, h * ga + be);
+                            (ge, ge * h)
+                        });
+                        (sg + a as f64, sgx + b as f64)
+                    })
+            })
+            .collect();
+        let count = (self.g.len() / c) as f64;
+        // Per channel: grad_x = a * g + b * xhat + d.
+        let coef: Vec<(f32, f32, f32)> = sums
+            .iter()
+            .enumerate()
+            .map(|(ch, &(sg, sgx))| {
+                let a = self.gamma[ch] * self.inv_std[ch];
+                if self.training {
+                    (a, -a * (sgx / count) as f32, -a * (sg / count) as f32)
+                } else {
+                    (a, 0.0, 0.0)
+                }
+            })
+            .collect();
+        for (ch, &(sg, sgx)) in sums.iter().enumerate() {
+            gb[ch] = sg as f32;
+            gg[ch] = sgx as f32;
+        }
+        let img = c * inner;
+        self.g
+            .par_chunks(img)
+            .zip(self.x.par_chunks(img))
+            .zip(gx.par_chunks_mut(img))
+            .for_each(|((g, x), gx)| {
+                for (ch, &(a, b, d)) in coef.iter().enumerate() {
+                    let r = ch * inner..(ch + 1) * inner;
+                    let (m, s, ga, be) = self.channel(ch);
+                    let rows = g[r.clone()].iter().zip(&x[r.clone()]);
+                    for ((gv, xv), o) in rows.zip(&mut gx[r]) {
+                        let h = (xv - m) * s;
+                        *o = a * through(*gv, h * ga + be) + b * h + d;
+                    }
+                }
+            });
+    }
+
+    /// Mean, inverse standard deviation, scale and shift of channel `ch`.
+    fn channel(&self, ch: usize) -> (f32, f32, f32, f32) {
+        (
+            self.mean[ch],
+            self.inv_std[ch],
+            self.gamma[ch],
+            self.beta[ch],
+        )
+    }
+}
+
+/// Sums of the two values `term(g, x)` over one row in 16 lanes.
+fn row_sums(g: &[f32], x: &[f32], term: impl Fn(f32, f32) -> (f32, f32)) -> (f32, f32) {
+    let (mut sa, mut sb) = ([0.0f32; 16], [0.0f32; 16]);
+    let (mut cg, mut cx) = (g.chunks_exact(16), x.chunks_exact(16));
+    for (gc, xc) in (&mut cg).zip(&mut cx) {
         for k in 0..16 {
-            let (a, b) = term(gc[k], xc[k], oc[k]);
-            sg[k] += a;
-            sgx[k] += b;
+            let (a, b) = term(gc[k], xc[k]);
+            sa[k] += a;
+            sb[k] += b;
         }
     }
-    let (mut tg, mut tgx) = (0.0f32, 0.0f32);
-    for ((gv, xv), ov) in cg
-        .remainder()
-        .iter()
-        .zip(cx.remainder())
-        .zip(co.remainder())
-    {
-        let (a, b) = term(*gv, *xv, *ov);
-        tg += a;
-        tgx += b;
+    let (mut ta, mut tb) = (0.0f32, 0.0f32);
+    for (gv, xv) in cg.remainder().iter().zip(cx.remainder()) {
+        let (a, b) = term(*gv, *xv);
+        ta += a;
+        tb += b;
     }
-    (sg.iter().sum::<f32>() + tg, sgx.iter().sum::<f32>() + tgx)
+    (sa.iter().sum::<f32>() + ta, sb.iter().sum::<f32>() + tb)
 }
 
 /// Checks that every per-channel slice holds `c` values.
@@ -284,7 +373,8 @@ mod tests {
     }
 
     #[test]
-    fn fused_relu_is_relu_after_batch_norm_in_both_directions() {
+    fn fused_activations_equal_the_activation_after_batch_norm_in_both_directions() {
+        use crate::tensor::special::{gelu, gelu_derivative};
         let (n, c, inner) = (3, 2, 19);
         let len = n * c * inner;
         let x: Vec<f32> = (0..len)
@@ -297,41 +387,45 @@ mod tests {
         let (mut mean, mut var) = (vec![0.0; c], vec![0.0; c]);
         batch_norm_stats(&x, c, inner, &mut mean, &mut var);
         let inv: Vec<f32> = var.iter().map(|v| 1.0 / (v + 1e-5).sqrt()).collect();
-        let (mut y, mut out) = (vec![0.0; len], vec![0.0; len]);
-        batch_norm_forward(&x, c, inner, &mean, &inv, &gamma, &beta, false, &mut y);
-        batch_norm_forward(&x, c, inner, &mean, &inv, &gamma, &beta, true, &mut out);
-        let relu: Vec<f32> = y.iter().map(|v| v.max(0.0)).collect();
-        assert_eq!(out, relu);
+        let mut y = vec![0.0; len];
+        batch_norm_forward(&x, c, inner, &mean, &inv, &gamma, &beta, None, &mut y);
         assert!(y.iter().any(|&v| v < 0.0) && y.iter().any(|&v| v > 0.0));
-        // Backward through the fused op = backward of plain batch norm with the ReLU's
-        // gradient mask applied to g first.
-        let masked: Vec<f32> = g
-            .iter()
-            .zip(&y)
-            .map(|(g, y)| if *y > 0.0 { *g } else { 0.0 })
-            .collect();
-        let mut want = (vec![0.0; len], vec![0.0; c], vec![0.0; c]);
-        let (wx, wg, wb) = (&mut want.0, &mut want.1, &mut want.2);
-        batch_norm_backward(
-            &masked, &x, c, inner, &mean, &inv, &gamma, true, None, wx, wg, wb,
-        );
-        let mut got = (vec![0.0; len], vec![0.0; c], vec![0.0; c]);
-        let (gx, gg, gb) = (&mut got.0, &mut got.1, &mut got.2);
-        batch_norm_backward(
-            &g,
-            &x,
-            c,
-            inner,
-            &mean,
-            &inv,
-            &gamma,
-            true,
-            Some(&out),
-            gx,
-            gg,
-            gb,
-        );
-        assert_eq!(got, want);
+        let relu = (|v: f32| v.max(0.0)) as fn(f32) -> f32;
+        let relu_d = (|v: f32| f32::from(v > 0.0)) as fn(f32) -> f32;
+        for (act, f, df) in [
+            (NormActivation::Relu, relu, relu_d),
+            (
+                NormActivation::Gelu,
+                gelu as fn(f32) -> f32,
+                gelu_derivative as fn(f32) -> f32,
+            ),
+        ] {
+            let mut out = vec![0.0; len];
+            batch_norm_forward(
+                &x,
+                c,
+                inner,
+                &mean,
+                &inv,
+                &gamma,
+                &beta,
+                Some(act),
+                &mut out,
+            );
+            let want: Vec<f32> = y.iter().map(|&v| f(v)).collect();
+            assert_eq!(out, want, "{act:?} forward");
+            // Backward through the fused op = backward of plain batch norm given the
+            // activation's gradient g * f'(y).
+            let through: Vec<f32> = g.iter().zip(&y).map(|(g, &y)| g * df(y)).collect();
+            let run = |g: &[f32], act| {
+                let mut r = (vec![0.0; len], vec![0.0; c], vec![0.0; c]);
+                let (gx, gg, gb) = (&mut r.0, &mut r.1, &mut r.2);
+                let (m, b) = (&mean, &beta);
+                batch_norm_backward(g, &x, c, inner, m, &inv, &gamma, b, true, act, gx, gg, gb);
+                r
+            };
+            assert_eq!(run(&g, Some(act)), run(&through, None), "{act:?} backward");
+        }
     }
 
     #[test]
@@ -350,10 +444,11 @@ mod tests {
             let inv: Vec<f32> = var.iter().map(|v| 1.0 / (v + 1e-5).sqrt()).collect();
             let mut y = vec![0.0; len];
             let beta = vec![0.5; c];
-            batch_norm_forward(&x, c, inner, &mean, &inv, &gamma, &beta, false, &mut y);
+            batch_norm_forward(&x, c, inner, &mean, &inv, &gamma, &beta, None, &mut y);
             let (mut gx, mut gg, mut gb) = (vec![0.0; len], vec![0.0; c], vec![0.0; c]);
+            let (m, b) = (&mean, &beta);
             batch_norm_backward(
-                &g, &x, c, inner, &mean, &inv, &gamma, true, None, &mut gx, &mut gg, &mut gb,
+                &g, &x, c, inner, m, &inv, &gamma, b, true, None, &mut gx, &mut gg, &mut gb,
             );
             let (wy, wgx, wgg, wgb) = naive(&x, &g, c, inner, &gamma);
             for (what, got, want) in [

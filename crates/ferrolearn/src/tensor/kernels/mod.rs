@@ -9,7 +9,7 @@ pub mod conv;
 pub mod gemm;
 pub mod pool;
 
-pub use batch_norm::{batch_norm_backward, batch_norm_forward, batch_norm_stats};
+pub use batch_norm::{batch_norm_backward, batch_norm_forward, batch_norm_stats, NormActivation};
 pub use conv::{conv2d_backward, conv2d_forward, Conv2dGeometry};
 pub use gemm::{batched_matmul, gemm_strided, matmul, MatLayout, Threading};
 pub use pool::{
