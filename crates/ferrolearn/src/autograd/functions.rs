@@ -486,36 +486,19 @@ pub fn batch_norm(
     eps: f32,
 ) -> Var {
     let stats = (running_mean, running_var, training, momentum, eps);
-    batch_norm_then(x, gamma, beta, stats, None)
-}
-
-/// `batch_norm(..)` followed by the activation `act` (`.relu()`, `.gelu()`) in one pass
-/// forward and one backward, with no tensor in between: what `Sequential` runs for a batch
-/// norm layer followed by that activation.
-///
-/// # Shapes
-/// As [`batch_norm`].
-#[allow(clippy::too_many_arguments)]
-pub fn batch_norm_activation(
-    x: &Var,
-    gamma: &Var,
-    beta: &Var,
-    running_mean: &mut Tensor,
-    running_var: &mut Tensor,
-    training: bool,
-    momentum: f32,
-    eps: f32,
-    act: NormActivation,
-) -> Var {
-    let stats = (running_mean, running_var, training, momentum, eps);
-    batch_norm_then(x, gamma, beta, stats, Some(act))
+    batch_norm_activation(x, gamma, beta, stats, None)
 }
 
 /// Running statistics, training flag, momentum and eps of a batch norm call.
-type NormStats<'a> = (&'a mut Tensor, &'a mut Tensor, bool, f32, f32);
+pub type NormStats<'a> = (&'a mut Tensor, &'a mut Tensor, bool, f32, f32);
 
-/// Batch norm, followed by the activation `act` in the same pass.
-fn batch_norm_then(
+/// [`batch_norm`] (its statistics and options in `stats`) followed by the activation `act`
+/// (`.relu()`, `.gelu()`) in one pass forward and one backward, with no tensor in between:
+/// what `Sequential` runs for a batch norm layer followed by that activation.
+///
+/// # Shapes
+/// As [`batch_norm`].
+pub fn batch_norm_activation(
     x: &Var,
     gamma: &Var,
     beta: &Var,

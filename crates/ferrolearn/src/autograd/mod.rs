@@ -16,7 +16,7 @@ pub mod suite;
 mod var;
 
 pub use backprop::Gradients;
-pub use functions::{batch_norm, batch_norm_activation, SELU_ALPHA, SELU_SCALE};
+pub use functions::{batch_norm, batch_norm_activation, NormStats, SELU_ALPHA, SELU_SCALE};
 pub use gradcheck::{gradcheck, GradcheckOptions, GradcheckReport, InputCheck};
 pub use losses::multiclass_hinge_terms;
 pub use var::{is_grad_enabled, no_grad, Var, VarId};

@@ -402,8 +402,8 @@ pub fn cases() -> Vec<GradcheckCase> {
             ],
             |v| {
                 let (mut rm, mut rv) = (Tensor::zeros(&[2]), Tensor::ones(&[2]));
-                let relu = NormActivation::Relu;
-                batch_norm_activation(&v[0], &v[1], &v[2], &mut rm, &mut rv, true, 0.1, 1e-5, relu)
+                let (stats, relu) = ((&mut rm, &mut rv, true, 0.1, 1e-5), NormActivation::Relu);
+                batch_norm_activation(&v[0], &v[1], &v[2], stats, Some(relu))
             },
         ),
         GradcheckCase::new(
@@ -415,8 +415,8 @@ pub fn cases() -> Vec<GradcheckCase> {
             ],
             |v| {
                 let (mut rm, mut rv) = (Tensor::zeros(&[2]), Tensor::ones(&[2]));
-                let gelu = NormActivation::Gelu;
-                batch_norm_activation(&v[0], &v[1], &v[2], &mut rm, &mut rv, true, 0.1, 1e-5, gelu)
+                let (stats, gelu) = ((&mut rm, &mut rv, true, 0.1, 1e-5), NormActivation::Gelu);
+                batch_norm_activation(&v[0], &v[1], &v[2], stats, Some(gelu))
             },
         ),
         GradcheckCase::new(
@@ -431,10 +431,8 @@ pub fn cases() -> Vec<GradcheckCase> {
                     Tensor::from_vec(vec![0.2, -0.1], &[2]),
                     Tensor::from_vec(vec![1.5, 0.7], &[2]),
                 );
-                let relu = NormActivation::Relu;
-                batch_norm_activation(
-                    &v[0], &v[1], &v[2], &mut rm, &mut rv, false, 0.1, 1e-5, relu,
-                )
+                let (stats, relu) = ((&mut rm, &mut rv, false, 0.1, 1e-5), NormActivation::Relu);
+                batch_norm_activation(&v[0], &v[1], &v[2], stats, Some(relu))
             },
         ),
         GradcheckCase::new(

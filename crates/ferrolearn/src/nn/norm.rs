@@ -3,7 +3,7 @@
 use std::fmt;
 
 use super::{Context, Module};
-use crate::autograd::{batch_norm, batch_norm_activation, Var};
+use crate::autograd::{batch_norm_activation, Var};
 use crate::tensor::kernels::NormActivation;
 use crate::tensor::Tensor;
 
@@ -53,34 +53,29 @@ impl BatchNorm {
     }
 }
 
+impl BatchNorm {
+    /// Batch norm of `x`, then `act` in the same pass.
+    fn normalise(&mut self, x: &Var, act: Option<NormActivation>, ctx: &Context) -> Var {
+        let stats = (
+            &mut self.running_mean,
+            &mut self.running_var,
+            ctx.training,
+            self.momentum,
+            self.eps,
+        );
+        batch_norm_activation(x, &self.gamma, &self.beta, stats, act)
+    }
+}
+
 impl Module for BatchNorm {
     /// # Shapes
     /// `[N, C]` or `[N, C, H, W]` -> the same.
     fn forward(&mut self, x: &Var, ctx: &mut Context) -> Var {
-        batch_norm(
-            x,
-            &self.gamma,
-            &self.beta,
-            &mut self.running_mean,
-            &mut self.running_var,
-            ctx.training,
-            self.momentum,
-            self.eps,
-        )
+        self.normalise(x, None, ctx)
     }
 
     fn forward_then(&mut self, x: &Var, act: NormActivation, ctx: &mut Context) -> Option<Var> {
-        Some(batch_norm_activation(
-            x,
-            &self.gamma,
-            &self.beta,
-            &mut self.running_mean,
-            &mut self.running_var,
-            ctx.training,
-            self.momentum,
-            self.eps,
-            act,
-        ))
+        Some(self.normalise(x, Some(act), ctx))
     }
 
     fn parameters(&self) -> Vec<(String, &Var)> {

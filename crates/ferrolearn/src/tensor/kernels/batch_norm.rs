@@ -106,7 +106,7 @@ pub fn batch_norm_forward(
         y.len()
     );
     check_channels("batch_norm_forward", c, [mean, inv_std, gamma, beta]);
-    let k = Forward {
+    let k = Norm {
         x,
         c,
         inner,
@@ -116,40 +116,9 @@ pub fn batch_norm_forward(
         beta,
     };
     match act {
-        None => k.run(|v| v, y),
-        Some(NormActivation::Relu) => k.run(|v| v.max(0.0), y),
-        Some(NormActivation::Gelu) => k.run(gelu, y),
-    }
-}
-
-/// The inputs of [`batch_norm_forward`].
-struct Forward<'a> {
-    x: &'a [f32],
-    c: usize,
-    inner: usize,
-    mean: &'a [f32],
-    inv_std: &'a [f32],
-    gamma: &'a [f32],
-    beta: &'a [f32],
-}
-
-impl Forward<'_> {
-    /// The pass with activation `f`, generic so that each activation's loop vectorises.
-    fn run(&self, f: impl Fn(f32) -> f32 + Sync, y: &mut [f32]) {
-        let (c, inner) = (self.c, self.inner);
-        self.x
-            .par_chunks(c * inner)
-            .zip(y.par_chunks_mut(c * inner))
-            .for_each(|(x, y)| {
-                for ch in 0..c {
-                    let r = ch * inner..(ch + 1) * inner;
-                    let (m, s) = (self.mean[ch], self.inv_std[ch]);
-                    let (ga, be) = (self.gamma[ch], self.beta[ch]);
-                    for (xv, yv) in x[r.clone()].iter().zip(&mut y[r]) {
-                        *yv = f((xv - m) * s * ga + be);
-                    }
-                }
-            })
+        None => k.forward(|v| v, y),
+        Some(NormActivation::Relu) => k.forward(|v| v.max(0.0), y),
+        Some(NormActivation::Gelu) => k.forward(gelu, y),
     }
 }
 
@@ -193,8 +162,7 @@ pub fn batch_norm_backward(
     );
     check_channels("batch_norm_backward", c, [mean, inv_std, gamma, beta]);
     check_channels("batch_norm_backward", c, [&*grad_gamma, &*grad_beta]);
-    let k = Backward {
-        g,
+    let k = Norm {
         x,
         c,
         inner,
@@ -202,19 +170,17 @@ pub fn batch_norm_backward(
         inv_std,
         gamma,
         beta,
-        training,
     };
-    let (gx, gg, gb) = (grad_x, grad_gamma, grad_beta);
+    let out = (grad_x, grad_gamma, grad_beta);
     match act {
-        None => k.run(|gv, _| gv, gx, gg, gb),
-        Some(NormActivation::Relu) => k.run(|gv, y| gv * f32::from(y > 0.0), gx, gg, gb),
-        Some(NormActivation::Gelu) => k.run(|gv, y| gv * gelu_derivative(y), gx, gg, gb),
+        None => k.backward(g, training, |gv, _| gv, out),
+        Some(NormActivation::Relu) => k.backward(g, training, |gv, y| gv * f32::from(y > 0.0), out),
+        Some(NormActivation::Gelu) => k.backward(g, training, |gv, y| gv * gelu_derivative(y), out),
     }
 }
 
-/// The inputs of [`batch_norm_backward`].
-struct Backward<'a> {
-    g: &'a [f32],
+/// The input of a batch norm pass and its per-channel constants.
+struct Norm<'a> {
     x: &'a [f32],
     c: usize,
     inner: usize,
@@ -222,25 +188,44 @@ struct Backward<'a> {
     inv_std: &'a [f32],
     gamma: &'a [f32],
     beta: &'a [f32],
-    training: bool,
 }
 
-impl Backward<'_> {
-    /// The two passes, with `through(g, y)` taking the upstream gradient back through the
-    /// activation at its input `y`; generic so that each activation's loops vectorise.
-    fn run(
+impl Norm<'_> {
+    /// The forward pass with activation `f`, generic so that each activation's loop
+    /// vectorises.
+    fn forward(&self, f: impl Fn(f32) -> f32 + Sync, y: &mut [f32]) {
+        let (c, inner) = (self.c, self.inner);
+        self.x
+            .par_chunks(c * inner)
+            .zip(y.par_chunks_mut(c * inner))
+            .for_each(|(x, y)| {
+                for ch in 0..c {
+                    let r = ch * inner..(ch + 1) * inner;
+                    let (m, s) = (self.mean[ch], self.inv_std[ch]);
+                    let (ga, be) = (self.gamma[ch], self.beta[ch]);
+                    for (xv, yv) in x[r.clone()].iter().zip(&mut y[r]) {
+                        *yv = f((xv - m) * s * ga + be);
+                    }
+                }
+            })
+    }
+
+    /// The two backward passes for the upstream gradient `g`, with `through(g, y)` taking it
+    /// back through the activation at its input `y`; generic so that each activation's loops
+    /// vectorise. Writes the gradients of `x`, `gamma` and `beta`.
+    fn backward(
         &self,
+        g: &[f32],
+        training: bool,
         through: impl Fn(f32, f32) -> f32 + Sync,
-        gx: &mut [f32],
-        gg: &mut [f32],
-        gb: &mut [f32],
+        (gx, gg, gb): (&mut [f32], &mut [f32], &mut [f32]),
     ) {
         let (c, inner) = (self.c, self.inner);
         let sums: Vec<(f64, f64)> = (0..c)
             .into_par_iter()
             .map(|ch| {
                 let (m, s, ga, be) = self.channel(ch);
-                channel_rows(self.g, c, inner, ch)
+                channel_rows(g, c, inner, ch)
                     .zip(channel_rows(self.x, c, inner, ch))
                     .fold((0.0, 0.0), |(sg, sgx), (gr, xr)| {
                         let (a, b) = row_sums(gr, xr, |gv, xv| {
@@ -252,14 +237,14 @@ impl Backward<'_> {
                     })
             })
             .collect();
-        let count = (self.g.len() / c) as f64;
+        let count = (g.len() / c) as f64;
         // Per channel: grad_x = a * g + b * xhat + d.
         let coef: Vec<(f32, f32, f32)> = sums
             .iter()
             .enumerate()
             .map(|(ch, &(sg, sgx))| {
                 let a = self.gamma[ch] * self.inv_std[ch];
-                if self.training {
+                if training {
                     (a, -a * (sgx / count) as f32, -a * (sg / count) as f32)
                 } else {
                     (a, 0.0, 0.0)
@@ -271,8 +256,7 @@ impl Backward<'_> {
             gg[ch] = sgx as f32;
         }
         let img = c * inner;
-        self.g
-            .par_chunks(img)
+        g.par_chunks(img)
             .zip(self.x.par_chunks(img))
             .zip(gx.par_chunks_mut(img))
             .for_each(|((g, x), gx)| {
