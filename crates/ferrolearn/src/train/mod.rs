@@ -12,9 +12,13 @@
 mod averaged;
 pub mod budget;
 pub mod checkpoint;
+mod checkpoint_every;
 mod config;
 mod evaluate;
+mod partial_epoch;
 mod progress;
+#[cfg(test)]
+mod resume_tests;
 mod run_dir;
 mod run_state;
 mod trainer;
@@ -22,6 +26,7 @@ mod trainer;
 mod trainer_tests;
 pub mod tta;
 
+pub use checkpoint_every::CheckpointEvery;
 pub use config::{EmaConfig, OptimizerConfig, ScheduleConfig, TrainConfig};
 pub use evaluate::{evaluate, evaluate_with, first_items, Evaluation};
 pub use progress::{BatchProgress, EpochRecord, Silent, StopReason, TrainObserver};
