@@ -15,3 +15,4 @@ pub mod predict;
 pub mod recipe_args;
 pub mod search;
 pub mod train;
+pub mod train_progress;

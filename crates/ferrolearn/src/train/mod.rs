@@ -30,6 +30,6 @@ pub use checkpoint_every::CheckpointEvery;
 pub use config::{EmaConfig, OptimizerConfig, ScheduleConfig, TrainConfig};
 pub use evaluate::{evaluate, evaluate_with, first_items, Evaluation};
 pub use progress::{BatchProgress, EpochRecord, Silent, StopReason, TrainObserver};
-pub use run_dir::{load_run, write_metrics_csv, LoadedRun};
+pub use run_dir::{fresh_run_dir, load_run, prepare_run_dir, write_metrics_csv, LoadedRun};
 pub use trainer::Trainer;
 pub use tta::Tta;

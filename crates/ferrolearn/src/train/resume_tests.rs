@@ -224,3 +224,49 @@ fn killed_after_a_periodic_checkpoint_and_resumed_equals_uninterrupted() {
         std::fs::remove_dir_all(d).expect("cleanup");
     }
 }
+
+#[test]
+fn a_finished_run_whose_rate_ended_at_zero_resumes_and_extends() {
+    let (train, _) = data();
+    let dir = temp_dir("extend");
+    let cosine = TrainConfig {
+        epochs: 2,
+        schedule: ScheduleConfig::Cosine {
+            t_max: 2,
+            eta_min: 0.0,
+        },
+        ema: None,
+        ..config(&train)
+    };
+    let mut first = Trainer::new(cosine, &train).expect("trainer");
+    first
+        .fit(&train, None, Some(&dir), &mut Silent)
+        .expect("training");
+    let ended: Vec<Vec<f32>> = model_tensors(first.model_mut())
+        .into_iter()
+        .map(|(_, t)| t.into_vec())
+        .collect();
+    let mut again = Trainer::resume(&dir).expect("a run at lr 0 resumes");
+    assert!(again.is_finished());
+    let stop = again
+        .fit(&train, None, Some(&dir), &mut Silent)
+        .expect("nothing to do");
+    assert_eq!((stop, again.steps_done()), (StopReason::Completed, 26));
+    again.extend_epochs(4);
+    assert!(!again.is_finished());
+    again
+        .fit(&train, None, Some(&dir), &mut Silent)
+        .expect("training further");
+    assert_eq!((again.epochs_done(), again.steps_done()), (4, 52));
+    let moved = model_tensors(again.model_mut())
+        .into_iter()
+        .zip(&ended)
+        .any(|((_, t), old)| t.data() != old.as_slice());
+    assert!(moved, "the extra epochs trained");
+    assert_eq!(
+        again.history()[2].lr,
+        0.0,
+        "epoch 3 starts where the cosine ended"
+    );
+    std::fs::remove_dir_all(dir).expect("cleanup");
+}
