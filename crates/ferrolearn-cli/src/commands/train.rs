@@ -278,12 +278,29 @@ pub fn run(mut args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result
     let limit = prior.map_or(args.limit, |c| c.train_limit);
     let mut train = sets.train;
     if let Some(limit) = limit {
+        if limit == 0 {
+            bail!("--limit must be >= 1, got 0: it would leave no training images");
+        }
         train = train.subset(&(0..limit.min(train.len())).collect::<Vec<_>>());
+    }
+    if train.is_empty() {
+        bail!("the {dataset} training set is empty: nothing to train on");
+    }
+    if sets.test.is_empty() {
+        bail!("the {dataset} test set is empty: nothing to evaluate the model on");
     }
     let (val_fraction, seed) =
         prior.map_or((args.val_fraction, args.seed), |c| (c.val_fraction, c.seed));
     let (train, val) = if val_fraction > 0.0 {
+        let images = train.len();
         let (t, v) = train.split_validation(val_fraction, seed)?;
+        if t.is_empty() || v.is_empty() {
+            bail!(
+                "--val-fraction {val_fraction} of {images} training images leaves {} for training and {} for validation: use more images (--limit) or another fraction (0 for none)",
+                t.len(),
+                v.len()
+            );
+        }
         (t, Some(v))
     } else {
         (train, None)
@@ -300,6 +317,9 @@ pub fn run(mut args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result
     trainer.set_checkpoint_every(args.checkpoint_every);
     trainer.set_stop_flag(stop_on_signals()?);
     let config = trainer.config().clone();
+    if config.test_limit == Some(0) {
+        bail!("--test-limit must be >= 1, got 0: nothing to evaluate the model on");
+    }
     if !args.json {
         eprintln!(
             "{} on {} ({} train, {} validation, {} test images) -> {}",

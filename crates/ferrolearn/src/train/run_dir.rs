@@ -30,13 +30,13 @@ fn is_run_entry(name: &str) -> bool {
 }
 
 /// Makes `dir` ready for a new run, so no file of another run ever sits beside the new
-/// model: creates it when missing and accepts it when empty. A directory holding a run is
+/// model: accepts it when missing (training creates it) or empty. A directory holding a run is
 /// refused, unless `overwrite`, which deletes that run's files first; a directory holding
 /// anything else is refused either way (those files are not ours to delete).
 ///
 /// # Errors
 /// `InvalidParameter` naming the directory, what it holds and the way out; `Io` when it
-/// cannot be read, cleared or created.
+/// cannot be read or cleared.
 pub fn prepare_run_dir(dir: &Path, overwrite: bool) -> Result<()> {
     let entries: Vec<PathBuf> = match std::fs::read_dir(dir) {
         Ok(list) => list
@@ -80,7 +80,7 @@ pub fn prepare_run_dir(dir: &Path, overwrite: bool) -> Result<()> {
         };
         removed.map_err(|e| Error::io(path, e))?;
     }
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))
+    Ok(())
 }
 
 /// `base` when it is free (missing or empty), else the first free `base-2`, `base-3`, ...:
@@ -154,7 +154,9 @@ mod tests {
         let root = std::env::temp_dir().join(format!("ferrolearn-rundir-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
         let dir = root.join("lenet5-mnist");
-        prepare_run_dir(&dir, false).expect("a missing directory is created");
+        prepare_run_dir(&dir, false).expect("a missing directory is free");
+        assert!(!dir.exists(), "nothing is created before training starts");
+        std::fs::create_dir_all(&dir).expect("mkdir");
         assert_eq!(fresh_run_dir(&dir), dir, "empty: free");
         std::fs::write(dir.join("model.safetensors"), b"old").expect("write");
         std::fs::create_dir_all(dir.join("checkpoint")).expect("mkdir");
