@@ -47,6 +47,11 @@ fn impossible_settings_are_refused_naming_the_flag() {
         "--top must be >= 1, got 0",
     );
     refused(&["train", "--epochs", "-1"], "--epochs");
+    // 784 x 1e11 weights: refused in GiB before anything is allocated.
+    refused(
+        &["train", "--model", "mlp", "--hidden", "100000000000"],
+        "the largest is layer 1 (linear)",
+    );
 }
 
 #[test]

@@ -16,6 +16,7 @@ use ferrolearn::nn::spec::ModelSpec;
 use ferrolearn::nn::ActivationKind;
 use ferrolearn::train::budget::WallClock;
 use ferrolearn::train::checkpoint::{existing_checkpoint, read_json};
+use ferrolearn::train::memory::{available_memory, check_memory};
 use ferrolearn::train::{
     fresh_run_dir, prepare_run_dir, CheckpointEvery, OptimizerConfig, ScheduleConfig, StopReason,
     TrainConfig, Trainer,
@@ -308,8 +309,11 @@ pub fn run(mut args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result
     let resumed = matches!(start, Start::Resume(_));
     let mut trainer = match start {
         Start::Resume(t) => *t,
-        Start::Restart(c) => Trainer::new(*c, &train)?,
-        Start::Fresh => Trainer::new(config_from(&args, &train)?, &train)?,
+        Start::Restart(c) => Trainer::new(fits_in_memory(*c, train.len())?, &train)?,
+        Start::Fresh => Trainer::new(
+            fits_in_memory(config_from(&args, &train)?, train.len())?,
+            &train,
+        )?,
     };
     if resumed {
         extend_or_report(&mut trainer, &args, matches, &out)?;
@@ -413,6 +417,22 @@ pub fn run(mut args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Refuses a run that would not fit in the machine's available memory, before its model is
+/// built (a batch holds at most the `images` of the training set).
+fn fits_in_memory(config: TrainConfig, images: usize) -> anyhow::Result<TrainConfig> {
+    if let Some(available) = available_memory() {
+        let batch_size = config.batch_size.min(images);
+        check_memory(
+            &TrainConfig {
+                batch_size,
+                ..config.clone()
+            },
+            available,
+        )?;
+    }
+    Ok(config)
 }
 
 /// Where a run starts from.

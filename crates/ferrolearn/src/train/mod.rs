@@ -15,6 +15,7 @@ pub mod checkpoint;
 mod checkpoint_every;
 mod config;
 mod evaluate;
+pub mod memory;
 mod partial_epoch;
 mod progress;
 #[cfg(test)]

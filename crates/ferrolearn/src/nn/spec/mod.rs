@@ -25,6 +25,7 @@
 //! example's tensors are `conv1.weight`, `bn1.running_var`, `block.conv1.weight`, `fc.bias`.
 
 mod build;
+pub use build::LayerCost;
 mod check;
 
 use std::path::Path;
