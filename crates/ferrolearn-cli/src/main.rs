@@ -62,13 +62,20 @@ fn main() -> ExitCode {
     // SAFETY: sets a plain integer option; mimalloc reads options atomically.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
     install_panic_hook();
-    let matches = Cli::command().get_matches();
+    let matches = allow_negative_numbers(Cli::command()).get_matches();
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
-    // Which flags were given, for the per-model recipes of `train`.
-    let train_matches = matches.subcommand_matches("train").cloned();
+    // Which flags were given: for the per-model recipes of `train`, and so the classic
+    // commands can refuse flags the chosen model does not use.
+    let given = |name: &str| matches.subcommand_matches(name).cloned();
+    let (train_matches, fit_matches) = (given("train"), given("fit"));
+    let (cv_matches, search_matches) = (given("cv"), given("search"));
+    if cli.threads == Some(0) {
+        eprintln!("error: --threads must be >= 1, got 0 (leave it out for one thread per core)");
+        return ExitCode::FAILURE;
+    }
     // The command runs on one of the pool's threads, so every parallel kernel starts from
     // inside the pool: rayon then shares work among its threads instead of waking the main
     // thread through a lock after every call, which costs more than small kernels themselves.
@@ -90,9 +97,9 @@ fn main() -> ExitCode {
             Command::Bench(args) => commands::bench::run(args),
             Command::Gradcheck(args) => commands::gradcheck::run(args),
             Command::Model(args) => commands::model::run(args),
-            Command::Fit(args) => commands::fit::run(args),
-            Command::Cv(args) => commands::cv::run(args),
-            Command::Search(args) => commands::search::run(args),
+            Command::Fit(args) => commands::fit::run(args, fit_matches.as_ref()),
+            Command::Cv(args) => commands::cv::run(args, cv_matches.as_ref()),
+            Command::Search(args) => commands::search::run(args, search_matches.as_ref()),
         })
     });
     match result {
@@ -106,6 +113,28 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Lets every flag that takes a value take a negative number (`--lr -0.1`), so the command
+/// checks it and names the flag (`lr must be > 0, got -0.1`) instead of clap reading `-0.1`
+/// as an unknown flag.
+fn allow_negative_numbers(cli: clap::Command) -> clap::Command {
+    let names: Vec<String> = cli
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    names.into_iter().fold(cli, |cli, name| {
+        cli.mut_subcommand(name, |sub| {
+            let ids: Vec<clap::Id> = sub
+                .get_arguments()
+                .filter(|a| a.get_action().takes_values())
+                .map(|a| a.get_id().clone())
+                .collect();
+            ids.into_iter().fold(sub, |sub, id| {
+                sub.mut_arg(id, |a| a.allow_negative_numbers(true))
+            })
+        })
+    })
 }
 
 /// Shape errors are reported by `main`; any other panic is a bug, reported in one line

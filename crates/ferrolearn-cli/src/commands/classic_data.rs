@@ -193,7 +193,18 @@ pub struct Labels {
 
 /// Encodes a classification target (integers, at least two distinct values).
 pub fn encode_classes(table: &Table) -> anyhow::Result<Labels> {
-    let l = class_labels(&table.y).with_context(|| format!("{}: target", table.source))?;
+    let regressors = "use a regressor (--model linear, ridge or poly) for a continuous target";
+    let l = class_labels(&table.y)
+        .with_context(|| format!("{}: target: {regressors}", table.source))?;
+    // As scikit-learn's type_of_target would not, but as a user means: integer values that
+    // are mostly distinct (over a third of the rows) are measurements, not classes.
+    let (classes, rows) = (l.classes.len(), table.y.len());
+    if classes > 20 && 3 * classes > rows {
+        anyhow::bail!(
+            "{}: target: {classes} distinct values in {rows} rows looks continuous, not like class labels: {regressors}",
+            table.source
+        );
+    }
     Ok(Labels {
         labels: l.labels,
         classes: l.classes,

@@ -123,7 +123,8 @@ impl CvData {
 }
 
 /// Runs the cross-validation and prints the scores.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result<ExitCode> {
+    super::classic_flags::refuse_unused(args.model, matches)?;
     let cv = CvData::new(args.model, &args.data, &args.folds, args.hyper.seed)?;
     let pipeline = Pipeline {
         kind: args.model,

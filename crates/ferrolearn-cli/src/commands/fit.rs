@@ -73,7 +73,8 @@ struct Split {
 }
 
 /// Fits, reports and saves.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result<ExitCode> {
+    super::classic_flags::refuse_unused(args.model, matches)?;
     let loaded = args.data.load()?;
     let split = split(&args, loaded.train, loaded.test)?;
     let pipeline = Pipeline {

@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod classic_data;
+pub mod classic_flags;
 pub mod classic_model;
 pub mod classic_predict;
 pub mod classic_report;
@@ -15,3 +16,4 @@ pub mod predict;
 pub mod recipe_args;
 pub mod search;
 pub mod train;
+pub mod train_progress;

@@ -53,6 +53,9 @@ pub struct Args {
 /// Prints the top classes with their probabilities for every picture, or hands a classic
 /// model's directory to [`predict_classic`].
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if args.top == 0 {
+        bail!("--top must be >= 1, got 0");
+    }
     if persist::is_saved_model(&args.run) {
         let [csv] = &args.images[..] else {
             bail!(
@@ -112,7 +115,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         order.sort_by(|&a, &b| p[b].total_cmp(&p[a]));
         let top: Vec<(String, f32)> = order
             .iter()
-            .take(args.top.max(1))
+            .take(args.top)
             .map(|&c| (names[c].clone(), p[c]))
             .collect();
         results.push((path, top));

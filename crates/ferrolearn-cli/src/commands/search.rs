@@ -46,7 +46,8 @@ pub struct Args {
 }
 
 /// Runs the search and prints the results table.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result<ExitCode> {
+    super::classic_flags::refuse_unused(args.model, matches)?;
     let candidates = candidates(&args)?;
     for c in &candidates {
         args.hyper.with_params(c)?;

@@ -3,23 +3,28 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{bail, Context as _};
+use clap::parser::ValueSource;
 use clap::ValueEnum;
 use ferrolearn::data::{load, Dataset, DatasetName, PaddingMode};
 use ferrolearn::nn::models::{lenet5, mlp, named};
 use ferrolearn::nn::spec::ModelSpec;
 use ferrolearn::nn::ActivationKind;
 use ferrolearn::train::budget::WallClock;
+use ferrolearn::train::checkpoint::{existing_checkpoint, read_json};
+use ferrolearn::train::memory::{available_memory, check_memory};
 use ferrolearn::train::{
-    BatchProgress, EpochRecord, OptimizerConfig, ScheduleConfig, StopReason, TrainConfig,
-    TrainObserver, Trainer,
+    fresh_run_dir, prepare_run_dir, CheckpointEvery, OptimizerConfig, ScheduleConfig, StopReason,
+    TrainConfig, Trainer,
 };
-use ferrolearn::viz::{plot_training_curves, CurveSeries};
-use indicatif::{ProgressBar, ProgressStyle};
+use ferrolearn::viz::plot_training_curves;
 
 use super::recipe_args::{PerStep, RecipeArgs};
+use super::train_progress::{curves, Progress};
 
 /// The architectures `--model` names.
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -222,12 +227,25 @@ pub struct Args {
     /// Seed of every random choice.
     #[arg(long, default_value_t = 0)]
     pub(super) seed: u64,
-    /// Run directory (default: runs/MODEL-DATASET).
+    /// Run directory (default: runs/MODEL-DATASET, or runs/MODEL-DATASET-2, -3, ... when
+    /// that one holds a run). A directory named here that holds another run is refused
+    /// unless --overwrite.
     #[arg(long, value_name = "DIR")]
     pub(super) out: Option<PathBuf>,
-    /// Continue the interrupted run in --out from its last checkpoint.
+    /// Continue the run in --out from its last checkpoint (its config.json decides every
+    /// setting; a larger --epochs trains a finished run further). With no run there yet,
+    /// starts one from the flags.
     #[arg(long)]
     pub(super) resume: bool,
+    /// Replace the run that --out holds (its files are deleted first).
+    #[arg(long)]
+    pub(super) overwrite: bool,
+    /// Checkpoint inside an epoch every N steps (500) or every duration (90s, 5m, 1h), so
+    /// a killed run loses at most that much; one is also written after every epoch.
+    /// Ctrl-C (or SIGTERM) finishes the current step, checkpoints and stops; a second one
+    /// stops at once.
+    #[arg(long, value_name = "N|DURATION", default_value = "5m")]
+    pub(super) checkpoint_every: CheckpointEvery,
     /// Use only the first N training images (quick experiments).
     #[arg(long)]
     pub(super) limit: Option<usize>,
@@ -242,43 +260,70 @@ pub struct Args {
 pub fn run(mut args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result<ExitCode> {
     super::model_recipe::apply(&mut args, matches);
     let run_start = Instant::now();
-    let out = args.out.clone().unwrap_or_else(|| default_run_dir(&args));
-    let resumed = if args.resume {
-        Some(
-            Trainer::resume(&out)
-                .with_context(|| format!("cannot resume from {}", out.display()))?,
-        )
-    } else {
-        None
+    let out = match &args.out {
+        Some(dir) => dir.clone(),
+        None if args.resume => default_run_dir(&args),
+        None => fresh_run_dir(&default_run_dir(&args)),
     };
-    let dataset: DatasetName = match &resumed {
-        Some(t) => t.config().dataset.parse().map_err(anyhow::Error::msg)?,
+    let start = start_or_resume(&args, &out)?;
+    let prior = match &start {
+        Start::Resume(t) => Some(t.config()),
+        Start::Restart(c) => Some(&**c),
+        Start::Fresh => None,
+    };
+    let dataset: DatasetName = match prior {
+        Some(c) => c.dataset.parse().map_err(anyhow::Error::msg)?,
         None => args.dataset,
     };
     let sets = load(dataset, args.data_dir.as_deref())?;
-    let limit = resumed
-        .as_ref()
-        .map_or(args.limit, |t| t.config().train_limit);
+    let limit = prior.map_or(args.limit, |c| c.train_limit);
     let mut train = sets.train;
     if let Some(limit) = limit {
+        if limit == 0 {
+            bail!("--limit must be >= 1, got 0: it would leave no training images");
+        }
         train = train.subset(&(0..limit.min(train.len())).collect::<Vec<_>>());
     }
-    let (val_fraction, seed) = resumed
-        .as_ref()
-        .map_or((args.val_fraction, args.seed), |t| {
-            (t.config().val_fraction, t.config().seed)
-        });
+    if train.is_empty() {
+        bail!("the {dataset} training set is empty: nothing to train on");
+    }
+    if sets.test.is_empty() {
+        bail!("the {dataset} test set is empty: nothing to evaluate the model on");
+    }
+    let (val_fraction, seed) =
+        prior.map_or((args.val_fraction, args.seed), |c| (c.val_fraction, c.seed));
     let (train, val) = if val_fraction > 0.0 {
+        let images = train.len();
         let (t, v) = train.split_validation(val_fraction, seed)?;
+        if t.is_empty() || v.is_empty() {
+            bail!(
+                "--val-fraction {val_fraction} of {images} training images leaves {} for training and {} for validation: use more images (--limit) or another fraction (0 for none)",
+                t.len(),
+                v.len()
+            );
+        }
         (t, Some(v))
     } else {
         (train, None)
     };
-    let mut trainer = match resumed {
-        Some(t) => t,
-        None => Trainer::new(config_from(&args, &train)?, &train)?,
+    let resumed = matches!(start, Start::Resume(_));
+    let mut trainer = match start {
+        Start::Resume(t) => *t,
+        Start::Restart(c) => Trainer::new(fits_in_memory(*c, train.len())?, &train)?,
+        Start::Fresh => Trainer::new(
+            fits_in_memory(config_from(&args, &train)?, train.len())?,
+            &train,
+        )?,
     };
+    if resumed {
+        extend_or_report(&mut trainer, &args, matches, &out)?;
+    }
+    trainer.set_checkpoint_every(args.checkpoint_every);
+    trainer.set_stop_flag(stop_on_signals()?);
     let config = trainer.config().clone();
+    if config.test_limit == Some(0) {
+        bail!("--test-limit must be >= 1, got 0: nothing to evaluate the model on");
+    }
     if !args.json {
         eprintln!(
             "{} on {} ({} train, {} validation, {} test images) -> {}",
@@ -297,8 +342,19 @@ pub fn run(mut args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result
     trainer.set_budget_clock(Box::new(WallClock(run_start)), test_images);
     let mut observer = Progress::new(args.json, config.epochs);
     let start = Instant::now();
-    let stop = trainer.fit(&train, val.as_ref(), Some(&out), &mut observer)?;
+    let stop = trainer.fit(&train, val.as_ref(), Some(&out), &mut observer);
     observer.finish();
+    let stop = stop?;
+    if stop == StopReason::Interrupted {
+        eprintln!(
+            "interrupted after step {} (epoch {}): checkpoint saved in {}\nresume with: ferrolearn train --resume --out {}",
+            trainer.steps_done(),
+            trainer.epochs_done() + 1,
+            out.display(),
+            out.display()
+        );
+        return Ok(ExitCode::from(130));
+    }
     let test = trainer.evaluate_final(&sets.test)?;
     let seconds_used = run_start.elapsed().as_secs_f64();
     let history = trainer.history();
@@ -361,6 +417,111 @@ pub fn run(mut args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Refuses a run that would not fit in the machine's available memory, before its model is
+/// built (a batch holds at most the `images` of the training set).
+fn fits_in_memory(config: TrainConfig, images: usize) -> anyhow::Result<TrainConfig> {
+    if let Some(available) = available_memory() {
+        let batch_size = config.batch_size.min(images);
+        check_memory(
+            &TrainConfig {
+                batch_size,
+                ..config.clone()
+            },
+            available,
+        )?;
+    }
+    Ok(config)
+}
+
+/// Where a run starts from.
+enum Start {
+    /// A new run from the flags (its directory prepared).
+    Fresh,
+    /// A run whose directory holds `config.json` but no checkpoint yet (killed while
+    /// writing the first one): started again from that configuration.
+    Restart(Box<TrainConfig>),
+    /// A run restored from its last checkpoint.
+    Resume(Box<Trainer>),
+}
+
+/// Decides how the run in `out` starts: resumed (or restarted, or started when there is no
+/// run yet) with `--resume`, else fresh in a directory that holds no other run.
+fn start_or_resume(args: &Args, out: &Path) -> anyhow::Result<Start> {
+    if !args.resume {
+        prepare_run_dir(out, args.overwrite)?;
+        return Ok(Start::Fresh);
+    }
+    let config_path = out.join("config.json");
+    if !config_path.is_file() {
+        eprintln!(
+            "note: {} holds no run yet: starting one from the flags",
+            out.display()
+        );
+        // Only the files of a run killed before it wrote its configuration can be there.
+        prepare_run_dir(out, true)?;
+        return Ok(Start::Fresh);
+    }
+    if existing_checkpoint(&out.join("checkpoint")).is_none() {
+        eprintln!(
+            "note: {} has no checkpoint yet (the run was stopped before its first step): starting it again from its config.json",
+            out.display()
+        );
+        return Ok(Start::Restart(Box::new(read_json(&config_path)?)));
+    }
+    let trainer =
+        Trainer::resume(out).with_context(|| format!("cannot resume from {}", out.display()))?;
+    Ok(Start::Resume(Box::new(trainer)))
+}
+
+/// For a resumed run: a larger `--epochs` given on the command line trains further; a
+/// finished run otherwise says it is complete (and is only evaluated).
+fn extend_or_report(
+    trainer: &mut Trainer,
+    args: &Args,
+    matches: Option<&clap::ArgMatches>,
+    out: &Path,
+) -> anyhow::Result<()> {
+    let planned = trainer.config().epochs;
+    let given = matches.is_some_and(|m| m.value_source("epochs") == Some(ValueSource::CommandLine));
+    if given && args.epochs < planned {
+        bail!(
+            "--epochs {} is fewer than the {planned} epochs of the run in {}: a run can be extended, not shortened",
+            args.epochs,
+            out.display()
+        );
+    }
+    if given && args.epochs > planned {
+        eprintln!(
+            "continuing the run in {} from {} to {} epochs",
+            out.display(),
+            trainer.epochs_done(),
+            args.epochs
+        );
+        trainer.extend_epochs(args.epochs);
+    } else if trainer.is_finished() {
+        eprintln!(
+            "the run in {} is complete ({} epochs); pass --epochs N with N > {planned} to train it further",
+            out.display(),
+            trainer.epochs_done()
+        );
+    }
+    Ok(())
+}
+
+/// A flag that SIGINT and SIGTERM set (the trainer then checkpoints after the current step
+/// and stops); a second signal ends the process at once.
+fn stop_on_signals() -> anyhow::Result<Arc<AtomicBool>> {
+    let flag = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        // Registered first, so it sees the flag as it was before this signal set it.
+        signal_hook::flag::register_conditional_shutdown(signal, 130, flag.clone())
+            .context("cannot install the Ctrl-C handler")?;
+        signal_hook::flag::register(signal, flag.clone())
+            .context("cannot install the Ctrl-C handler")?;
+    }
+    Ok(flag)
 }
 
 fn default_run_dir(args: &Args) -> PathBuf {
@@ -470,94 +631,4 @@ fn config_from(args: &Args, train: &Dataset) -> anyhow::Result<TrainConfig> {
     };
     args.recipe.apply(&mut config)?;
     Ok(config)
-}
-
-fn curves(history: &[EpochRecord]) -> CurveSeries {
-    let val: Option<Vec<f64>> = history.iter().map(|r| r.val_loss).collect();
-    let val_acc: Option<Vec<f64>> = history.iter().map(|r| r.val_accuracy).collect();
-    CurveSeries {
-        epochs: history.iter().map(|r| r.epoch).collect(),
-        train_loss: history.iter().map(|r| r.train_loss).collect(),
-        val_loss: val,
-        train_acc: Some(history.iter().map(|r| r.train_accuracy).collect()),
-        val_acc,
-    }
-}
-
-/// Progress bars on stderr (hidden with --json or when stderr is not a terminal) and one
-/// line per finished epoch.
-struct Progress {
-    bar: Option<ProgressBar>,
-    quiet: bool,
-    epochs: usize,
-    epoch_start: Instant,
-}
-
-impl Progress {
-    fn new(quiet: bool, epochs: usize) -> Progress {
-        Progress {
-            bar: None,
-            quiet,
-            epochs,
-            epoch_start: Instant::now(),
-        }
-    }
-
-    fn finish(&mut self) {
-        if let Some(bar) = self.bar.take() {
-            bar.finish_and_clear();
-        }
-    }
-}
-
-impl TrainObserver for Progress {
-    fn on_batch(&mut self, p: &BatchProgress) {
-        if self.quiet {
-            return;
-        }
-        if p.batches_done == 1 {
-            self.finish();
-            self.epoch_start = Instant::now();
-            let bar = ProgressBar::new(p.batches_total as u64);
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "epoch {prefix} [{bar:30}] {pos}/{len} batches  {msg}  eta {eta}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-            );
-            bar.set_prefix(format!("{}/{}", p.epoch, self.epochs));
-            self.bar = Some(bar);
-        }
-        if let Some(bar) = &self.bar {
-            bar.set_position(p.batches_done as u64);
-            let speed = p.images as f64 / self.epoch_start.elapsed().as_secs_f64().max(1e-9);
-            bar.set_message(format!(
-                "loss {:.4}  acc {:.2}%  {:.0} img/s",
-                p.running_loss,
-                100.0 * p.running_accuracy,
-                speed
-            ));
-        }
-    }
-
-    fn on_epoch(&mut self, r: &EpochRecord) {
-        self.finish();
-        if self.quiet {
-            return;
-        }
-        let val = match (r.val_loss, r.val_accuracy) {
-            (Some(l), Some(a)) => format!("  val loss {l:.4} acc {:.2}%", 100.0 * a),
-            _ => String::new(),
-        };
-        eprintln!(
-            "epoch {}/{}: train loss {:.4} acc {:.2}%{val}  lr {:.3e}  {:.1}s",
-            r.epoch,
-            self.epochs,
-            r.train_loss,
-            100.0 * r.train_accuracy,
-            r.lr,
-            r.seconds
-        );
-    }
 }

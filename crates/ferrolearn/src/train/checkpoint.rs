@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
@@ -17,11 +18,31 @@ use crate::nn::Module;
 use crate::tensor::Tensor;
 use crate::{Error, Result};
 
-/// Writes `bytes` to `path` atomically (temporary file in the same directory, then rename).
+/// Writes `bytes` to `path` atomically and durably: a temporary file in the same directory
+/// (`NAME.tmp`), flushed to disk, then renamed over `path`, and the directory flushed so the
+/// rename survives a power cut. A crash at any moment leaves the old file or the new one.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
-    fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+    let tmp = sibling(path, "tmp");
+    let mut file = fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    file.write_all(bytes).map_err(|e| Error::io(&tmp, e))?;
+    file.sync_all().map_err(|e| Error::io(&tmp, e))?;
+    drop(file);
+    fs::rename(&tmp, path).map_err(|e| Error::io(path, e))?;
+    sync_parent(path)
+}
+
+/// Flushes the directory holding `path`, so renames into it are on disk.
+fn sync_parent(path: &Path) -> Result<()> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    // Directories can be opened (read-only) and synced on Unix; elsewhere this is skipped.
+    if cfg!(unix) {
+        let dir = fs::File::open(parent).map_err(|e| Error::io(parent, e))?;
+        dir.sync_all().map_err(|e| Error::io(parent, e))?;
+    }
+    Ok(())
 }
 
 /// Writes `value` as pretty JSON, atomically.
@@ -135,8 +156,8 @@ pub fn load_model(path: &Path, model: &mut dyn Module) -> Result<()> {
     Ok(())
 }
 
-/// Replaces directory `dir` by a freshly written one: `fill` writes into `dir.tmp`, which is
-/// then swapped in; a crash leaves `dir` or `dir.old` complete ([`existing_checkpoint`]
+/// Replaces directory `dir` by a freshly written one: `fill` writes into `dir.tmp` (each file
+/// with [`write_atomic`], so flushed), which is then swapped in; a crash leaves `dir` or `dir.old` complete ([`existing_checkpoint`]
 /// finds whichever survived).
 pub fn swap_dir(dir: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
     let tmp = sibling(dir, "tmp");
@@ -153,6 +174,7 @@ pub fn swap_dir(dir: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> Result<()
         fs::rename(dir, &old).map_err(|e| Error::io(dir, e))?;
     }
     fs::rename(&tmp, dir).map_err(|e| Error::io(&tmp, e))?;
+    sync_parent(dir)?;
     if old.exists() {
         fs::remove_dir_all(&old).map_err(|e| Error::io(&old, e))?;
     }
@@ -167,6 +189,7 @@ pub fn existing_checkpoint(dir: &Path) -> Option<PathBuf> {
         .find(|d| d.join("state.json").is_file())
 }
 
+/// `path` with `.suffix` appended to its file name (`checkpoint` -> `checkpoint.old`).
 fn sibling(dir: &Path, suffix: &str) -> PathBuf {
     let mut name = dir.file_name().unwrap_or_default().to_os_string();
     name.push(".");

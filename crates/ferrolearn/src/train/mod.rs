@@ -12,9 +12,14 @@
 mod averaged;
 pub mod budget;
 pub mod checkpoint;
+mod checkpoint_every;
 mod config;
 mod evaluate;
+pub mod memory;
+mod partial_epoch;
 mod progress;
+#[cfg(test)]
+mod resume_tests;
 mod run_dir;
 mod run_state;
 mod trainer;
@@ -22,9 +27,10 @@ mod trainer;
 mod trainer_tests;
 pub mod tta;
 
+pub use checkpoint_every::CheckpointEvery;
 pub use config::{EmaConfig, OptimizerConfig, ScheduleConfig, TrainConfig};
 pub use evaluate::{evaluate, evaluate_with, first_items, Evaluation};
 pub use progress::{BatchProgress, EpochRecord, Silent, StopReason, TrainObserver};
-pub use run_dir::{load_run, write_metrics_csv, LoadedRun};
+pub use run_dir::{fresh_run_dir, load_run, prepare_run_dir, write_metrics_csv, LoadedRun};
 pub use trainer::Trainer;
 pub use tta::Tta;

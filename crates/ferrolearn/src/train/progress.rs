@@ -65,4 +65,7 @@ pub enum StopReason {
     /// The time budget ran out before the fitted step count (the speed dropped after it
     /// was measured).
     TimeBudget,
+    /// A stop was asked for (the flag of [`Trainer::set_stop_flag`](super::Trainer::set_stop_flag),
+    /// Ctrl-C in the CLI): the run was checkpointed after the current step and can be resumed.
+    Interrupted,
 }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::averaged;
 use super::checkpoint::{self, existing_checkpoint, read_json, swap_dir, write_json};
 use super::config::TrainConfig;
+use super::partial_epoch::PartialEpoch;
 use super::progress::{EpochRecord, StopReason};
 use super::run_dir::write_metrics_csv;
 use super::trainer::{build_optimizer, check_config, LoopStateLite, Trainer};
@@ -37,6 +38,9 @@ struct LoopState {
     /// Updates of the moving average (its values are in `ema.safetensors`).
     #[serde(default)]
     ema_updates: u64,
+    /// The unfinished epoch of a checkpoint taken inside one.
+    #[serde(default)]
+    partial: Option<PartialEpoch>,
 }
 
 /// The optimizer state without its buffers (those go to `optimizer.safetensors`).
@@ -96,6 +100,7 @@ impl Trainer {
             stopped: loop_state.stopped,
             steps_done: loop_state.steps_done,
             total_steps: loop_state.total_steps,
+            partial: loop_state.partial,
         };
         let mut trainer =
             Trainer::assemble(config, model, optimizer, loop_state.normalizer, Some(lite))?;
@@ -132,6 +137,7 @@ impl Trainer {
             steps_done: self.state.steps_done,
             total_steps: self.state.total_steps,
             ema_updates: self.ema.as_ref().map_or(0, Ema::updates),
+            partial: self.state.partial.clone(),
         };
         let averaged = match &self.ema {
             Some(ema) => averaged::averaged_tensors(ema, &mut self.model),

@@ -1,14 +1,19 @@
 //! The training loop: mini-batch epochs with validation, per-epoch or per-step schedules,
-//! early stopping, NaN detection, a moving average of the weights, a time budget and a
-//! checkpoint after every epoch.
+//! early stopping, NaN detection, a moving average of the weights, a time budget, a
+//! checkpoint after every epoch and every `checkpoint_every` inside one, and a stop flag
+//! honoured after the current step.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use super::averaged;
 use super::budget::{BudgetCosts, Clock, Measured, SpeedProbe, TimeBudget, WallClock};
+use super::checkpoint_every::{CheckpointClock, CheckpointEvery};
 use super::config::TrainConfig;
 use super::evaluate::{evaluate, evaluate_with, first_items, Evaluation};
+use super::partial_epoch::PartialEpoch;
 use super::progress::{BatchProgress, EpochRecord, StopReason, TrainObserver};
 use super::tta::{tta_logits, Tta};
 use crate::autograd::Var;
@@ -30,6 +35,8 @@ pub struct Trainer {
     pub(super) ema: Option<Ema>,
     pub(super) state: LoopStateLite,
     pub(super) budget: Option<BudgetRun>,
+    checkpoint_every: CheckpointEvery,
+    stop: Option<Arc<AtomicBool>>,
 }
 
 /// The parts of [`LoopState`] kept while training.
@@ -41,6 +48,9 @@ pub(super) struct LoopStateLite {
     pub(super) stopped: Option<StopReason>,
     pub(super) steps_done: u64,
     pub(super) total_steps: Option<u64>,
+    /// The unfinished epoch a checkpoint was taken in (set only while saving and after
+    /// resuming from such a checkpoint).
+    pub(super) partial: Option<PartialEpoch>,
 }
 
 /// A time budget being spent: the clock, the probe timing the first steps, and what was
@@ -142,8 +152,11 @@ impl Trainer {
                 stopped: None,
                 steps_done: 0,
                 total_steps: None,
+                partial: None,
             }),
             budget,
+            checkpoint_every: CheckpointEvery::default(),
+            stop: None,
         })
     }
 
@@ -199,6 +212,35 @@ impl Trainer {
         self.budget.as_ref().map(|b| b.clock.seconds())
     }
 
+    /// Sets how often [`Trainer::fit`] checkpoints inside an epoch (default: every five
+    /// minutes); it always checkpoints at the end of each epoch too.
+    pub fn set_checkpoint_every(&mut self, every: CheckpointEvery) {
+        self.checkpoint_every = every;
+    }
+
+    /// Gives the trainer a flag to watch: once it is set (by a Ctrl-C handler, say),
+    /// [`Trainer::fit`] finishes the current step, checkpoints and returns
+    /// [`StopReason::Interrupted`].
+    pub fn set_stop_flag(&mut self, flag: Arc<AtomicBool>) {
+        self.stop = Some(flag);
+    }
+
+    /// Whether a stop was asked for through the flag of [`Trainer::set_stop_flag`].
+    fn stop_requested(&self) -> bool {
+        self.stop.as_ref().is_some_and(|f| f.load(Ordering::SeqCst))
+    }
+
+    /// Epochs finished so far.
+    pub fn epochs_done(&self) -> usize {
+        self.state.epochs_done
+    }
+
+    /// Whether the run has ended (completed, stopped early or out of time): `fit` would
+    /// train nothing more.
+    pub fn is_finished(&self) -> bool {
+        self.state.stopped.is_some()
+    }
+
     /// Sets the total number of epochs to train, so a finished run can continue (`fit` then
     /// trains the epochs beyond those already done).
     pub fn extend_epochs(&mut self, epochs: usize) {
@@ -251,9 +293,11 @@ impl Trainer {
     }
 
     /// Trains until the configured epoch count (or the step count fitted to the time
-    /// budget) or early stopping, checkpointing into `run_dir` (when given) after every
-    /// epoch. Stops with an error, leaving the last checkpoint intact, when the loss becomes
-    /// NaN or infinite.
+    /// budget) or early stopping, checkpointing into `run_dir` (when given) before the
+    /// first step, after every epoch and at the interval of
+    /// [`Trainer::set_checkpoint_every`]. Returns [`StopReason::Interrupted`] after
+    /// checkpointing when the stop flag is set. Stops with an error, leaving the last
+    /// checkpoint intact, when the loss becomes NaN or infinite.
     ///
     /// Small models train fastest when this is called on a rayon worker thread (inside
     /// `ThreadPool::install`, as the CLI does): each parallel kernel then shares its work
@@ -279,9 +323,19 @@ impl Trainer {
         if !augment.is_identity() {
             loader = loader.augment(augment, self.config.seed)?;
         }
+        let fresh = self.state.steps_done == 0 && self.state.epochs_done == 0;
+        if let (Some(dir), true) = (run_dir, fresh) {
+            // The run can be resumed (and its directory recognised) from the first step.
+            self.save(dir)?;
+        }
+        let mut clock = CheckpointClock::new(self.checkpoint_every, self.state.steps_done);
         while self.more_to_train() {
             let epoch = self.state.epochs_done + 1;
-            let record = self.train_epoch(&loader, epoch, val, observer)?;
+            let Some(record) =
+                self.train_epoch(&loader, epoch, val, run_dir, &mut clock, observer)?
+            else {
+                return Ok(StopReason::Interrupted);
+            };
             let val_loss = record.val_loss;
             self.state.history.push(record);
             self.state.epochs_done = epoch;
@@ -307,33 +361,48 @@ impl Trainer {
             }
             if let Some(dir) = run_dir {
                 self.save(dir)?;
+                clock.written(self.state.steps_done);
             }
             observer.on_epoch(&self.state.history[epoch - 1]);
             if let Some(reason) = self.state.stopped {
                 return Ok(reason);
             }
+            if self.stop_requested() {
+                return Ok(StopReason::Interrupted);
+            }
         }
         Ok(StopReason::Completed)
     }
 
+    /// Trains epoch `epoch` (from where a resumed checkpoint left it), checkpointing into
+    /// `run_dir` when `clock` says so; `None` when the stop flag ended it early.
     fn train_epoch(
         &mut self,
         loader: &Loader,
         epoch: usize,
         val: Option<&Dataset>,
+        run_dir: Option<&Path>,
+        clock: &mut CheckpointClock,
         observer: &mut dyn TrainObserver,
-    ) -> Result<EpochRecord> {
+    ) -> Result<Option<EpochRecord>> {
         let start = Instant::now();
-        let mut epoch_lr = None;
         let mut ctx = Context {
             training: true,
             rng: stream(self.config.seed, Purpose::Dropout, epoch as u64),
         };
+        let mut progress = match self.state.partial.take() {
+            Some(p) if p.epoch == epoch => {
+                ctx.rng.set_word_pos(p.dropout_word_pos);
+                p
+            }
+            _ => PartialEpoch::start(epoch),
+        };
         let steps_per_epoch = loader.num_batches() as u64;
         let batches_total = loader.num_batches();
-        let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
-        // Batches are formed on another thread while the current step computes.
-        for (i, batch) in loader.epoch_prefetched(epoch as u64 - 1)?.enumerate() {
+        // Batches are formed on another thread while the current step computes; a resumed
+        // epoch skips those it trained on (their order and draws are fixed by the seed).
+        let batches = loader.epoch_prefetched(epoch as u64 - 1)?.enumerate();
+        for (i, batch) in batches.skip(progress.batches_done) {
             let batch = batch?;
             if self.budget.is_some() && !self.more_to_train() {
                 break;
@@ -343,7 +412,7 @@ impl Trainer {
                 self.optimizer.set_lr(s.lr_at(self.state.steps_done, total));
             }
             let lr = self.optimizer.lr();
-            epoch_lr.get_or_insert(lr);
+            progress.lr.get_or_insert(lr);
             let n = batch.labels.len();
             let images = batch.images.clone();
             let (loss, batch_correct) = self.step(batch.images, &batch.labels, &mut ctx)?;
@@ -359,20 +428,40 @@ impl Trainer {
                 averaged::update(ema, self.state.steps_done, &mut self.model);
             }
             self.spend_budget(&images, steps_per_epoch, val.map_or(0, Dataset::len));
-            loss_sum += loss * n as f64;
-            correct += batch_correct;
-            seen += n;
+            progress.loss_sum += loss * n as f64;
+            progress.correct += batch_correct;
+            progress.seen += n;
+            progress.batches_done = i + 1;
             observer.on_batch(&BatchProgress {
                 epoch,
                 batches_done: i + 1,
                 batches_total,
                 batch_loss: loss,
-                running_loss: loss_sum / seen as f64,
-                running_accuracy: correct as f64 / seen as f64,
-                images: seen,
+                running_loss: progress.loss_sum / progress.seen as f64,
+                running_accuracy: progress.correct as f64 / progress.seen as f64,
+                images: progress.seen,
             });
+            if i + 1 == batches_total {
+                break;
+            }
+            let stop = self.stop_requested();
+            if let Some(dir) = run_dir.filter(|_| stop || clock.due(self.state.steps_done)) {
+                self.state.partial = Some(PartialEpoch {
+                    seconds: progress.seconds + start.elapsed().as_secs_f64(),
+                    dropout_word_pos: ctx.rng.get_word_pos(),
+                    ..progress.clone()
+                });
+                let saved = self.save(dir);
+                self.state.partial = None;
+                saved?;
+                clock.written(self.state.steps_done);
+            }
+            if stop {
+                return Ok(None);
+            }
         }
-        let seconds = start.elapsed().as_secs_f64();
+        let seconds = progress.seconds + start.elapsed().as_secs_f64();
+        let (loss_sum, correct, seen) = (progress.loss_sum, progress.correct, progress.seen);
         let (val_loss, val_accuracy) = match val {
             Some(v) => {
                 let e = self.evaluate(v)?;
@@ -380,15 +469,15 @@ impl Trainer {
             }
             None => (None, None),
         };
-        Ok(EpochRecord {
+        Ok(Some(EpochRecord {
             epoch,
             train_loss: loss_sum / seen.max(1) as f64,
             train_accuracy: correct as f64 / seen.max(1) as f64,
             val_loss,
             val_accuracy,
-            lr: epoch_lr.unwrap_or_else(|| self.optimizer.lr()),
+            lr: progress.lr.unwrap_or_else(|| self.optimizer.lr()),
             seconds,
-        })
+        }))
     }
 
     /// After each step of a budgeted run: fits the total step count once the first steps

@@ -1,6 +1,8 @@
 //! Turning a [`ModelSpec`] into modules: each layer's input shape is inferred from the one
 //! before it, checked, and a mistake is reported with the path to the layer
-//! (`layer 4 (parallel) > branch 1 > layer 0 (conv2d): input [16, 32, 32]: ...`).
+//! (`layer 4 (parallel) > branch 1 > layer 0 (conv2d): input [16, 32, 32]: ...`). The same
+//! pass without allocating any weight ([`ModelSpec::estimate`]) gives each layer's size, so
+//! a model too big for the machine is refused before it is built.
 
 use rand::Rng;
 
@@ -11,16 +13,80 @@ use crate::nn::{
 };
 use crate::{Error, Result};
 
+/// One layer's share of a model's memory, from [`ModelSpec::estimate`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LayerCost {
+    /// Where the layer is (`layer 4 (parallel) > branch 1 > layer 0 (conv2d)`).
+    pub path: String,
+    /// Its parameters and buffers (values, not bytes).
+    pub parameters: usize,
+    /// The values of its output for one sample.
+    pub activations: usize,
+}
+
+/// What a build pass makes: the modules (with `rng`), or only their costs (without).
+struct Builder<'a, R> {
+    rng: Option<&'a mut R>,
+    costs: Vec<LayerCost>,
+}
+
+impl<R: Rng> Builder<'_, R> {
+    /// Records the layer at `here` (`parameters`, output `out`) and makes it with `make`,
+    /// or a stand-in when only estimating.
+    fn make(
+        &mut self,
+        here: &str,
+        parameters: usize,
+        out: &[usize],
+        make: impl FnOnce(&mut R) -> Box<dyn Module>,
+    ) -> Box<dyn Module> {
+        self.costs.push(LayerCost {
+            path: here.to_string(),
+            parameters,
+            activations: out.iter().product(),
+        });
+        match &mut self.rng {
+            Some(rng) => make(rng),
+            None => Box::new(Flatten),
+        }
+    }
+}
+
 impl ModelSpec {
     /// Builds the model for inputs of `input_shape` (one sample, e.g. `[1, 28, 28]`), checking
     /// that every layer fits its input and that the output has `num_classes` entries.
-    pub fn build(
+    pub fn build<R: Rng>(
         &self,
         input_shape: &[usize],
         num_classes: usize,
-        rng: &mut impl Rng,
+        rng: &mut R,
     ) -> Result<Sequential> {
-        let (model, shape) = build_sequence(&self.layers, input_shape, "", |j| j.to_string(), rng)?;
+        let mut builder = Builder {
+            rng: Some(rng),
+            costs: Vec::new(),
+        };
+        self.build_with(input_shape, num_classes, &mut builder)
+    }
+
+    /// Every layer's parameter count and per-sample output size, checked as
+    /// [`ModelSpec::build`] checks them, without allocating any weight.
+    pub fn estimate(&self, input_shape: &[usize], num_classes: usize) -> Result<Vec<LayerCost>> {
+        let mut builder: Builder<'_, rand::rngs::mock::StepRng> = Builder {
+            rng: None,
+            costs: Vec::new(),
+        };
+        self.build_with(input_shape, num_classes, &mut builder)?;
+        Ok(builder.costs)
+    }
+
+    fn build_with<R: Rng>(
+        &self,
+        input_shape: &[usize],
+        num_classes: usize,
+        builder: &mut Builder<'_, R>,
+    ) -> Result<Sequential> {
+        let (model, shape) =
+            build_sequence(&self.layers, input_shape, "", |j| j.to_string(), builder)?;
         if shape != [num_classes] {
             return Err(Error::InvalidParameter(format!(
                 "the model's output has shape {shape:?} but the data has {num_classes} classes: end with a linear layer of {num_classes} outputs"
@@ -32,12 +98,12 @@ impl ModelSpec {
 
 /// Builds `layers` in order from `input`; an unnamed layer `j` is named `default_name(j)`.
 /// `path` locates the list in error messages.
-fn build_sequence(
+fn build_sequence<R: Rng>(
     layers: &[Layer],
     input: &[usize],
     path: &str,
     default_name: impl Fn(usize) -> String,
-    rng: &mut impl Rng,
+    rng: &mut Builder<'_, R>,
 ) -> Result<(Sequential, Vec<usize>)> {
     let mut model = Sequential::new();
     let mut shape = input.to_vec();
@@ -52,11 +118,11 @@ fn build_sequence(
 }
 
 /// Builds one layer for an input of `shape`; returns it with its output shape.
-fn build_layer(
+fn build_layer<R: Rng>(
     layer: &LayerSpec,
     shape: &[usize],
     here: &str,
-    rng: &mut impl Rng,
+    b: &mut Builder<'_, R>,
 ) -> Result<(Box<dyn Module>, Vec<usize>)> {
     let fail = |why: String| Error::InvalidParameter(format!("{here}: input {shape:?}: {why}"));
     let image = || match shape {
@@ -82,10 +148,12 @@ fn build_layer(
                 ));
             };
             positive(out_features, "out_features")?;
-            (
-                Box::new(Linear::new(features, out_features, bias, init, rng)),
-                vec![out_features],
-            )
+            let params = features.saturating_mul(out_features) + usize::from(bias) * out_features;
+            let out = vec![out_features];
+            let module = b.make(here, params, &out, |rng| {
+                Box::new(Linear::new(features, out_features, bias, init, rng))
+            });
+            (module, out)
         }
         LayerSpec::Conv2d {
             out_channels,
@@ -104,9 +172,25 @@ fn build_layer(
                     "kernel {kernel} larger than the padded input"
                 )));
             }
-            let out = |s: usize| (s + 2 * padding - kernel) / stride + 1;
-            let conv = Conv2d::new(c, out_channels, kernel, stride, padding, bias, init, rng);
-            (Box::new(conv), vec![out_channels, out(h), out(w)])
+            let side = |s: usize| (s + 2 * padding - kernel) / stride + 1;
+            let out = vec![out_channels, side(h), side(w)];
+            let params = c
+                .saturating_mul(out_channels)
+                .saturating_mul(kernel * kernel)
+                + usize::from(bias) * out_channels;
+            let module = b.make(here, params, &out, |rng| {
+                Box::new(Conv2d::new(
+                    c,
+                    out_channels,
+                    kernel,
+                    stride,
+                    padding,
+                    bias,
+                    init,
+                    rng,
+                ))
+            });
+            (module, out)
         }
         LayerSpec::MaxPool2d {
             kernel,
@@ -130,19 +214,25 @@ fn build_layer(
             if kernel > h + 2 * padding || kernel > w + 2 * padding {
                 return Err(fail(format!("window {kernel} larger than the input")));
             }
-            let module: Box<dyn Module> = if matches!(layer, LayerSpec::MaxPool2d { .. }) {
-                Box::new(MaxPool2d::padded(kernel, stride, padding))
-            } else {
-                Box::new(AvgPool2d::padded(kernel, stride, padding))
-            };
-            let out = |s: usize| (s + 2 * padding - kernel) / stride + 1;
-            (module, vec![c, out(h), out(w)])
+            let side = |s: usize| (s + 2 * padding - kernel) / stride + 1;
+            let out = vec![c, side(h), side(w)];
+            let module = b.make(here, 0, &out, |_| {
+                if matches!(layer, LayerSpec::MaxPool2d { .. }) {
+                    Box::new(MaxPool2d::padded(kernel, stride, padding))
+                } else {
+                    Box::new(AvgPool2d::padded(kernel, stride, padding))
+                }
+            });
+            (module, out)
         }
         LayerSpec::GlobalAvgPool => {
             let (c, _, _) = image()?;
-            (Box::new(GlobalAvgPool), vec![c])
+            (b.make(here, 0, &[c], |_| Box::new(GlobalAvgPool)), vec![c])
         }
-        LayerSpec::Flatten => (Box::new(Flatten), vec![shape.iter().product()]),
+        LayerSpec::Flatten => {
+            let out = vec![shape.iter().product()];
+            (b.make(here, 0, &out, |_| Box::new(Flatten)), out)
+        }
         LayerSpec::BatchNorm {
             eps,
             momentum,
@@ -155,18 +245,31 @@ fn build_layer(
                 return Err(fail(format!("momentum must be in [0, 1], got {momentum}")));
             }
             let channels = *shape.first().ok_or_else(|| fail("needs channels".into()))?;
-            let bn = BatchNorm::with_options(channels, eps as f32, momentum as f32, freeze_weight);
-            (Box::new(bn), shape.to_vec())
+            let module = b.make(here, 4 * channels, shape, |_| {
+                Box::new(BatchNorm::with_options(
+                    channels,
+                    eps as f32,
+                    momentum as f32,
+                    freeze_weight,
+                ))
+            });
+            (module, shape.to_vec())
         }
         LayerSpec::Dropout { p } => {
             if !(0.0..1.0).contains(&p) {
                 return Err(fail(format!("p must be in [0, 1), got {p}")));
             }
-            (Box::new(Dropout::new(p)), shape.to_vec())
+            (
+                b.make(here, 0, shape, |_| Box::new(Dropout::new(p))),
+                shape.to_vec(),
+            )
         }
         LayerSpec::Prelu => {
             let channels = *shape.first().ok_or_else(|| fail("needs channels".into()))?;
-            (Box::new(Prelu::new(channels)), shape.to_vec())
+            (
+                b.make(here, channels, shape, |_| Box::new(Prelu::new(channels))),
+                shape.to_vec(),
+            )
         }
         LayerSpec::Maxout { pieces } => {
             let [features] = shape[..] else {
@@ -179,13 +282,20 @@ fn build_layer(
                     "{features} features do not split into groups of {pieces}"
                 )));
             }
-            (Box::new(Maxout::new(pieces)), vec![features / pieces])
+            let out = vec![features / pieces];
+            (
+                b.make(here, 0, &out, |_| Box::new(Maxout::new(pieces))),
+                out,
+            )
         }
         LayerSpec::Scale { factor } => {
             if !factor.is_finite() {
                 return Err(fail(format!("factor must be finite, got {factor}")));
             }
-            (Box::new(Scale(factor)), shape.to_vec())
+            (
+                b.make(here, 0, shape, |_| Box::new(Scale(factor))),
+                shape.to_vec(),
+            )
         }
         LayerSpec::ShortcutPad {
             stride,
@@ -198,11 +308,11 @@ fn build_layer(
                     "out_channels {out_channels} is fewer than the input's {c} channels"
                 )));
             }
-            let out = |s: usize| s.div_ceil(stride);
-            (
-                Box::new(ShortcutPad::new(stride, out_channels)),
-                vec![out_channels, out(h), out(w)],
-            )
+            let out = vec![out_channels, h.div_ceil(stride), w.div_ceil(stride)];
+            let module = b.make(here, 0, &out, |_| {
+                Box::new(ShortcutPad::new(stride, out_channels))
+            });
+            (module, out)
         }
         LayerSpec::Residual {
             out_channels,
@@ -211,15 +321,24 @@ fn build_layer(
             let (c, h, w) = image()?;
             positive(out_channels, "out_channels")?;
             positive(stride, "stride")?;
-            let out = |s: usize| (s - 1) / stride + 1;
-            (
-                Box::new(ResidualBlock::new(c, out_channels, stride, rng)),
-                vec![out_channels, out(h), out(w)],
-            )
+            let side = |s: usize| (s - 1) / stride + 1;
+            let out = vec![out_channels, side(h), side(w)];
+            // Two 3x3 convolutions and batch norms, and a 1x1 projection where shapes change.
+            let o = out_channels;
+            let projection = if stride != 1 || c != o {
+                c * o + 4 * o
+            } else {
+                0
+            };
+            let params = 9 * c * o + 9 * o * o + 8 * o + projection;
+            let module = b.make(here, params, &out, |rng| {
+                Box::new(ResidualBlock::new(c, out_channels, stride, rng))
+            });
+            (module, out)
         }
         LayerSpec::Sequential { ref layers } => {
             let (model, out) =
-                build_sequence(layers, shape, &format!("{here} > "), |j| j.to_string(), rng)?;
+                build_sequence(layers, shape, &format!("{here} > "), |j| j.to_string(), b)?;
             (Box::new(model), out)
         }
         LayerSpec::Parallel {
@@ -238,15 +357,21 @@ fn build_layer(
                     shape,
                     &format!("{here} > branch {k} > "),
                     |j| format!("{k}.{j}"),
-                    rng,
+                    b,
                 )?;
                 built.push(model);
                 shapes.push(out);
             }
             let out = merged_shape(merge, &shapes).map_err(fail)?;
-            (Box::new(Parallel::new(built, merge, activation)), out)
+            let module = b.make(here, 0, &out, |_| {
+                Box::new(Parallel::new(built, merge, activation))
+            });
+            (module, out)
         }
-        LayerSpec::Activation(kind) => (Box::new(Activation(kind)), shape.to_vec()),
+        LayerSpec::Activation(kind) => (
+            b.make(here, 0, shape, |_| Box::new(Activation(kind))),
+            shape.to_vec(),
+        ),
     })
 }
 

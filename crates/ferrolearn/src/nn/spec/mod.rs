@@ -25,6 +25,8 @@
 //! example's tensors are `conv1.weight`, `bn1.running_var`, `block.conv1.weight`, `fc.bias`.
 
 mod build;
+pub use build::LayerCost;
+mod check;
 
 use std::path::Path;
 
@@ -256,11 +258,28 @@ fn activation_by_name<'de, D: Deserializer<'de>>(
 }
 
 /// A model as data: layers in order, some of which may branch.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+///
+/// Reading one checks every layer first: an unknown type or field, or a missing one, is
+/// refused with the layer's path, the fields its type takes and the nearest valid name.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ModelSpec {
     /// The layers, in order.
     pub layers: Vec<Layer>,
+}
+
+impl<'de> Deserialize<'de> for ModelSpec {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let value = serde_json::Value::deserialize(deserializer)?;
+        check::check_model(&value).map_err(D::Error::custom)?;
+        let layers = match value {
+            serde_json::Value::Object(mut map) => map.remove("layers").unwrap_or_default(),
+            _ => serde_json::Value::Null,
+        };
+        Ok(ModelSpec {
+            layers: Vec::<Layer>::deserialize(layers).map_err(D::Error::custom)?,
+        })
+    }
 }
 
 impl ModelSpec {
@@ -274,8 +293,7 @@ impl ModelSpec {
     /// Reads a spec from a JSON file.
     pub fn from_file(path: &Path) -> Result<ModelSpec> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        serde_json::from_str(&text)
-            .map_err(|e| Error::format(path, format!("not a model description: {e}")))
+        serde_json::from_str(&text).map_err(|e| Error::format(path, e.to_string()))
     }
 
     /// Writes the spec as pretty JSON (what `--model-file` reads back).
