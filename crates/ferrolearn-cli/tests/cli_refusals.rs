@@ -3,9 +3,16 @@
 //! target given to a classifier.
 
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 fn refused(args: &[&str], needle: &str) {
-    let dir = std::env::temp_dir().join(format!("ferrolearn-cli-refusals-{}", std::process::id()));
+    // One directory per call: the tests of this file run in parallel threads.
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!(
+        "ferrolearn-cli-refusals-{}-{call}",
+        std::process::id()
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("mkdir");
     let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/tabular/");

@@ -131,6 +131,13 @@ impl Conv2dGeometry {
         self.out_w();
     }
 
+    /// Input row read by output row `oy` at kernel row `ky`, or `None` when it is padding.
+    pub(super) fn input_row(&self, oy: usize, ky: usize) -> Option<usize> {
+        (oy * self.stride.0 + ky)
+            .checked_sub(self.padding.0)
+            .filter(|&iy| iy < self.h)
+    }
+
     /// Rows of the im2col matrix, `C_in kH kW` (also the length of one filter).
     pub(super) fn col_rows(&self) -> usize {
         self.c_in * self.kh * self.kw

@@ -29,13 +29,6 @@ pub(super) fn valid_range(
     (lo.min(hi), hi)
 }
 
-/// Input row read by output row `oy` at kernel row `ky`, or `None` when it is padding.
-pub(super) fn input_row(g: &Conv2dGeometry, oy: usize, ky: usize) -> Option<usize> {
-    (oy * g.stride.0 + ky)
-        .checked_sub(g.padding.0)
-        .filter(|&iy| iy < g.h)
-}
-
 /// Fills `col` (`[C_in kH kW, (oy1 - oy0) W']`) with the patches of output rows `oy0..oy1`
 /// of one image `x` (`[C_in, H, W]`).
 pub(super) fn im2col(g: &Conv2dGeometry, x: &[f32], oy0: usize, oy1: usize, col: &mut [f32]) {
@@ -70,7 +63,7 @@ pub(super) fn im2col(g: &Conv2dGeometry, x: &[f32], oy0: usize, oy1: usize, col:
                     continue;
                 }
                 for (oy, d) in (oy0..oy1).zip(dst.chunks_exact_mut(ow)) {
-                    let Some(iy) = input_row(g, oy, ky) else {
+                    let Some(iy) = g.input_row(oy, ky) else {
                         d.fill(0.0);
                         continue;
                     };
@@ -150,7 +143,7 @@ pub(super) fn col2im_add(
                     continue;
                 }
                 for (oy, s) in (oy0..oy1).zip(src.chunks_exact(ow)) {
-                    let Some(iy) = input_row(g, oy, ky) else {
+                    let Some(iy) = g.input_row(oy, ky) else {
                         continue;
                     };
                     let first = lo * sw + kx - pw;

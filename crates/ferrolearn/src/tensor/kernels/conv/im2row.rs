@@ -8,7 +8,6 @@
 //! contiguous run of `kW C_in` values; the weight gradient then comes out in
 //! `[C_out, kH, kW, C_in]` order and [`unpermute_weight`] puts it back.
 
-use super::im2col::input_row;
 use super::Conv2dGeometry;
 
 /// Whether the weight gradient takes its patches from [`im2row`]: when a kernel row of a
@@ -51,7 +50,7 @@ pub(super) fn im2row(g: &Conv2dGeometry, xt: &[f32], oy0: usize, oy1: usize, row
         let kx0 = pw.saturating_sub(left).min(g.kw);
         let kx1 = (g.w + pw).saturating_sub(left).clamp(kx0, g.kw);
         for (ky, dst) in patch.chunks_exact_mut(krow).enumerate() {
-            let Some(iy) = input_row(g, oy, ky) else {
+            let Some(iy) = g.input_row(oy, ky) else {
                 dst.fill(0.0);
                 continue;
             };
