@@ -8,6 +8,8 @@
 mod case;
 #[path = "reference_checks/classic.rs"]
 mod classic;
+#[path = "reference_checks/init.rs"]
+mod init;
 #[path = "reference_checks/ops.rs"]
 mod ops;
 #[path = "reference_checks/optim.rs"]
@@ -28,6 +30,7 @@ fn checker(family: &str) -> Option<Checker> {
             Some(ops::check)
         }
         "classic" => Some(classic::check),
+        "init" => Some(init::check),
         "optimizers" | "schedules" => Some(optim::check),
         _ => None,
     }

@@ -15,7 +15,7 @@ use rand::SeedableRng;
 #[derive(clap::Args)]
 pub struct Args {
     /// The architecture: lenet5, mlp, resnet20 (resnet32, resnet44, resnet56: any 6n+2),
-    /// alexnet, inception, fastnet.
+    /// alexnet, inception, fastnet, airbench.
     name: String,
     /// The dataset whose images and classes the model is built for (sizes are checked).
     #[arg(long, default_value = "cifar-10")]

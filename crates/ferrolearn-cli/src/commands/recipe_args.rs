@@ -65,6 +65,11 @@ pub struct RecipeArgs {
     /// No weight decay on parameters with at most one dimension (biases, batch-norm scales).
     #[arg(long)]
     pub(super) no_decay_norm_bias: bool,
+    /// Multiply the gradients of batch-norm biases by this before each step (airbench's
+    /// bias_scaler: with SGD, a learning rate this many times larger for them at the same
+    /// decay per step).
+    #[arg(long, default_value_t = 1.0)]
+    pub(super) norm_bias_grad_scale: f64,
     /// Evaluate with an exponential moving average of the weights of this decay per update
     /// (e.g. 0.99); validation, the final test and `eval`/`predict` use it.
     #[arg(long)]
@@ -118,6 +123,7 @@ impl RecipeArgs {
     pub fn apply(&self, config: &mut TrainConfig) -> anyhow::Result<()> {
         config.label_smoothing = self.label_smoothing;
         config.no_decay_norm_bias = self.no_decay_norm_bias;
+        config.norm_bias_grad_scale = self.norm_bias_grad_scale;
         config.ema = self.ema_decay.map(|decay| EmaConfig {
             decay,
             every: self.ema_every,

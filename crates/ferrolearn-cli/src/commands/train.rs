@@ -41,6 +41,9 @@ pub enum ModelName {
     Inception,
     /// The airbench94 shape of w9_cifar.py (2x2 stem, three conv-pool-BN-GELU blocks).
     Fastnet,
+    /// fastnet with airbench94's patch-whitening stem, identity-initialised convolutions and
+    /// frozen batch-norm scales: the time-to-accuracy model (`--time-budget 30m`).
+    Airbench,
 }
 
 impl ModelName {
@@ -53,6 +56,7 @@ impl ModelName {
             ModelName::Alexnet => "alexnet".into(),
             ModelName::Inception => "inception".into(),
             ModelName::Fastnet => "fastnet".into(),
+            ModelName::Airbench => "airbench".into(),
         }
     }
 }
@@ -552,7 +556,8 @@ fn config_from(args: &Args, train: &Dataset) -> anyhow::Result<TrainConfig> {
             ModelName::Resnet20
             | ModelName::Alexnet
             | ModelName::Inception
-            | ModelName::Fastnet => {
+            | ModelName::Fastnet
+            | ModelName::Airbench => {
                 let name = args.model.library_name(args.depth);
                 let spec = named(&name, num_classes)?;
                 (name, spec)

@@ -22,6 +22,10 @@ pub enum Init {
     KaimingUniform,
     /// He et al. for ReLU: `N(0, 2 / fan_in)`.
     KaimingNormal,
+    /// PyTorch's default, then the first `min(Cout, Cin)` filters made the identity, as
+    /// airbench's `torch.nn.init.dirac_(w[:Cin])`: filter `j` passes input channel `j`
+    /// through unchanged (a 1 at the kernel's centre, 0 elsewhere).
+    Dirac,
 }
 
 impl Init {
@@ -35,9 +39,21 @@ impl Init {
     ) -> Tensor {
         let (fi, fo) = (fan_in.max(1) as f32, fan_out.max(1) as f32);
         match self {
-            Init::PytorchDefault => {
-                let bound = 1.0 / fi.sqrt();
-                Tensor::rand_uniform(shape, -bound, bound, rng)
+            Init::PytorchDefault => Init::default_uniform(shape, fi, rng),
+            Init::Dirac => {
+                let mut w = Init::default_uniform(shape, fi, rng).data().to_vec();
+                let (out, inp) = (shape[0], shape.get(1).copied().unwrap_or(1));
+                let area: usize = shape.iter().skip(2).product();
+                let centre: usize = shape
+                    .iter()
+                    .skip(2)
+                    .fold(0, |at, &side| at * side + side / 2);
+                for j in 0..out.min(inp) {
+                    let filter = &mut w[j * inp * area..(j + 1) * inp * area];
+                    filter.fill(0.0);
+                    filter[j * area + centre] = 1.0;
+                }
+                Tensor::from_vec(w, shape)
             }
             Init::XavierUniform => {
                 let bound = (6.0 / (fi + fo)).sqrt();
@@ -50,6 +66,14 @@ impl Init {
             }
             Init::KaimingNormal => Tensor::randn(shape, 0.0, (2.0 / fi).sqrt(), rng),
         }
+    }
+}
+
+impl Init {
+    /// `U(-1/sqrt(fan_in), 1/sqrt(fan_in))`.
+    fn default_uniform(shape: &[usize], fan_in: f32, rng: &mut impl Rng) -> Tensor {
+        let bound = 1.0 / fan_in.sqrt();
+        Tensor::rand_uniform(shape, -bound, bound, rng)
     }
 }
 
@@ -90,5 +114,22 @@ mod tests {
                 "{init:?}: std {s} vs {expected}"
             );
         }
+    }
+
+    #[test]
+    fn dirac_makes_the_first_filters_identities_and_keeps_the_rest_random() {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let w = Init::Dirac.weight(&[5, 3, 3, 3], 27, 45, &mut rng);
+        let d = w.data();
+        for j in 0..3 {
+            for k in 0..27 {
+                let want = if k == j * 9 + 4 { 1.0 } else { 0.0 };
+                assert_eq!(d[j * 27 + k], want, "filter {j} entry {k}");
+            }
+        }
+        // The two filters past the input channels keep PyTorch's default draw.
+        let bound = 1.0 / 27f32.sqrt();
+        assert!(d[81..].iter().all(|v| v.abs() <= bound && *v != 0.0));
+        assert!(d[81..].iter().any(|v| v.abs() > bound / 2.0));
     }
 }

@@ -16,6 +16,7 @@ mod pool;
 mod residual;
 mod sequential;
 pub mod spec;
+mod whitening;
 
 use std::fmt;
 
@@ -30,6 +31,7 @@ pub use parallel::{Merge, Parallel};
 pub use pool::{AvgPool2d, Flatten, GlobalAvgPool, MaxPool2d, Scale, ShortcutPad};
 pub use residual::ResidualBlock;
 pub use sequential::Sequential;
+pub use whitening::{whitening_filters, PatchWhitening};
 
 use crate::autograd::Var;
 use crate::tensor::kernels::NormActivation;

@@ -277,6 +277,10 @@ fn black_padding() -> PaddingMode {
 }
 
 /// Runs saved before `shuffle` existed shuffled.
+fn unit_scale() -> f64 {
+    1.0
+}
+
 fn shuffle_by_default() -> bool {
     true
 }
@@ -344,6 +348,11 @@ pub struct TrainConfig {
     /// from weight decay, as a PyTorch parameter group with `weight_decay=0`.
     #[serde(default)]
     pub no_decay_norm_bias: bool,
+    /// Multiply the gradients of batch-norm biases by this before each optimizer step
+    /// (airbench's `bias_scaler`, 64: with SGD it is a learning rate this many times larger
+    /// for them at the same decay per step); 1 leaves them alone.
+    #[serde(default = "unit_scale")]
+    pub norm_bias_grad_scale: f64,
     /// Evaluate (validation, final test, `eval`, `predict`) with a moving average of the
     /// weights; `None`: the latest weights.
     #[serde(default)]
@@ -424,6 +433,7 @@ impl TrainConfig {
             seed: 0,
             label_smoothing: 0.0,
             no_decay_norm_bias: false,
+            norm_bias_grad_scale: 1.0,
             ema: None,
             final_tta: Tta::None,
             time_budget_s: None,

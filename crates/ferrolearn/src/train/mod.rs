@@ -26,6 +26,7 @@ mod trainer;
 #[cfg(test)]
 mod trainer_tests;
 pub mod tta;
+mod whiten;
 
 pub use checkpoint_every::CheckpointEvery;
 pub use config::{EmaConfig, OptimizerConfig, ScheduleConfig, TrainConfig};

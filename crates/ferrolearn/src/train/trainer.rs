@@ -35,6 +35,8 @@ pub struct Trainer {
     pub(super) ema: Option<Ema>,
     pub(super) state: LoopStateLite,
     pub(super) budget: Option<BudgetRun>,
+    /// Per parameter, the factor its gradient is multiplied by (`norm_bias_grad_scale`).
+    grad_scales: Vec<f32>,
     checkpoint_every: CheckpointEvery,
     stop: Option<Arc<AtomicBool>>,
 }
@@ -96,20 +98,53 @@ pub(super) fn check_config(config: &TrainConfig) -> Result<()> {
     if let Some(s) = config.time_budget_s {
         TimeBudget::new(s)?;
     }
+    let scale = config.norm_bias_grad_scale;
+    crate::optim::require(
+        "norm_bias_grad_scale",
+        scale,
+        scale > 0.0 && scale.is_finite(),
+        "> 0",
+    )?;
     Ok(())
 }
 
+/// Per parameter of `model`, `scale` for the shift of a batch norm (a `bias` whose layer
+/// keeps a `running_mean`) and 1 for every other.
+fn norm_bias_scales(model: &mut Sequential, scale: f64) -> Vec<f32> {
+    let norms: Vec<String> = model
+        .buffers_mut()
+        .into_iter()
+        .filter_map(|(n, _)| n.strip_suffix("running_mean").map(str::to_string))
+        .collect();
+    model
+        .parameters()
+        .iter()
+        .map(|(name, _)| {
+            let is_norm_bias = name
+                .strip_suffix("bias")
+                .is_some_and(|layer| norms.iter().any(|n| n == layer));
+            if is_norm_bias {
+                scale as f32
+            } else {
+                1.0
+            }
+        })
+        .collect()
+}
+
 impl Trainer {
-    /// A fresh run: the model initialised from the seed, the normaliser fitted on `train`.
+    /// A fresh run: the model initialised from the seed (a patch-whitening first layer fitted
+    /// on the first training images), the normaliser fitted on `train`.
     pub fn new(config: TrainConfig, train: &Dataset) -> Result<Trainer> {
         check_config(&config)?;
-        let model = config.build_model()?;
+        let mut model = config.build_model()?;
         let optimizer = build_optimizer(&config, &model)?;
         let normalizer = if config.normalize {
             Some(Normalizer::fit(train)?)
         } else {
             None
         };
+        super::whiten::fit_whitening(&config, &mut model, train, normalizer.as_ref())?;
         Trainer::assemble(config, model, optimizer, normalizer, None)
     }
 
@@ -117,7 +152,7 @@ impl Trainer {
     /// configuration asks for, and the loop state `loop_state` (a fresh run when `None`).
     pub(super) fn assemble(
         config: TrainConfig,
-        model: Sequential,
+        mut model: Sequential,
         optimizer: Box<dyn Optimizer + Send>,
         normalizer: Option<Normalizer>,
         loop_state: Option<LoopStateLite>,
@@ -125,6 +160,7 @@ impl Trainer {
         let schedule = config.schedule.build(config.optimizer.lr())?;
         let step_schedule = config.schedule.build_per_step(config.optimizer.lr())?;
         let ema = config.ema.map(|e| e.build()).transpose()?;
+        let grad_scales = norm_bias_scales(&mut model, config.norm_bias_grad_scale);
         let budget = match config.time_budget_s {
             Some(s) => Some(BudgetRun {
                 budget: TimeBudget::new(s)?,
@@ -155,6 +191,7 @@ impl Trainer {
                 partial: None,
             }),
             budget,
+            grad_scales,
             checkpoint_every: CheckpointEvery::default(),
             stop: None,
         })
@@ -559,11 +596,15 @@ impl Trainer {
         let mut params = self.model.parameters_mut();
         let mut grad_store: Vec<Vec<f32>> = params
             .iter_mut()
-            .map(|(name, var)| {
+            .zip(&self.grad_scales)
+            .map(|((name, var), &scale)| {
                 let mut g = grads
                     .take(var.id())
                     .map(Tensor::into_vec)
                     .unwrap_or_else(|| vec![0.0; var.value().numel()]);
+                if scale != 1.0 {
+                    g.iter_mut().for_each(|v| *v *= scale);
+                }
                 if is_weight(name, var) {
                     for p in &penalties {
                         penalty_value += p.value(var.value().data());

@@ -2,7 +2,7 @@
 //! rebuild its model and `--model-file` can start from a copy of one.
 //!
 //! MNIST: [`lenet5`], [`mlp`]. CIFAR-10 (32x32 colour): [`resnet`] (ResNet-20/32/44/56),
-//! [`alexnet`], [`inception`], [`fastnet`].
+//! [`alexnet`], [`inception`], [`fastnet`] and [`airbench`].
 
 mod alexnet;
 mod blocks;
@@ -11,7 +11,7 @@ mod inception;
 mod resnet;
 
 pub use alexnet::alexnet;
-pub use fastnet::fastnet;
+pub use fastnet::{airbench, fastnet};
 pub use inception::inception;
 pub use resnet::resnet;
 
@@ -21,7 +21,7 @@ use crate::{Error, Result};
 
 /// A built-in architecture by name, with its default settings: `lenet5`, `mlp` (hidden layers
 /// 256 and 128, ReLU), `resnetN` for any depth `N = 6n + 2` (`resnet20`, `resnet56`...),
-/// `alexnet`, `inception`, `fastnet`.
+/// `alexnet`, `inception`, `fastnet`, `airbench`.
 ///
 /// # Errors
 /// For an unknown name or a ResNet depth that is not `6n + 2`.
@@ -32,11 +32,12 @@ pub fn named(name: &str, num_classes: usize) -> Result<ModelSpec> {
         "alexnet" => alexnet(num_classes),
         "inception" => inception(num_classes),
         "fastnet" => fastnet(num_classes),
+        "airbench" => airbench(num_classes),
         _ => match name.strip_prefix("resnet").map(str::parse::<usize>) {
             Some(Ok(depth)) => resnet(depth, num_classes)?,
             _ => {
                 return Err(Error::InvalidParameter(format!(
-                    "unknown model {name:?}; known: lenet5, mlp, resnet20 (or resnet32, resnet44, resnet56, any 6n+2), alexnet, inception, fastnet"
+                    "unknown model {name:?}; known: lenet5, mlp, resnet20 (or resnet32, resnet44, resnet56, any 6n+2), alexnet, inception, fastnet, airbench"
                 )))
             }
         },

@@ -9,7 +9,8 @@ use rand::Rng;
 use super::{Layer, LayerSpec, ModelSpec};
 use crate::nn::{
     Activation, AvgPool2d, BatchNorm, Conv2d, Dropout, Flatten, GlobalAvgPool, Linear, MaxPool2d,
-    Maxout, Merge, Module, Parallel, Prelu, ResidualBlock, Scale, Sequential, ShortcutPad,
+    Maxout, Merge, Module, Parallel, PatchWhitening, Prelu, ResidualBlock, Scale, Sequential,
+    ShortcutPad,
 };
 use crate::{Error, Result};
 
@@ -109,6 +110,11 @@ fn build_sequence<R: Rng>(
     let mut shape = input.to_vec();
     for (j, layer) in layers.iter().enumerate() {
         let here = format!("{path}layer {j} ({})", layer.spec.name());
+        if matches!(layer.spec, LayerSpec::PatchWhitening { .. }) && !(path.is_empty() && j == 0) {
+            return Err(Error::InvalidParameter(format!(
+                "{here}: patch whitening must be the model's first layer (it is fitted on the input images)"
+            )));
+        }
         let (module, next) = build_layer(&layer.spec, &shape, &here, rng)?;
         let name = layer.name.clone().unwrap_or_else(|| default_name(j));
         model.push_named(name, module);
@@ -189,6 +195,22 @@ fn build_layer<R: Rng>(
                     init,
                     rng,
                 ))
+            });
+            (module, out)
+        }
+        LayerSpec::PatchWhitening { kernel, eps } => {
+            let (c, h, w) = image()?;
+            positive(kernel, "kernel")?;
+            if h < kernel || w < kernel {
+                return Err(fail(format!("kernel {kernel} larger than the input")));
+            }
+            if !(eps > 0.0 && eps.is_finite()) {
+                return Err(fail(format!("eps must be > 0, got {eps}")));
+            }
+            let dim = c * kernel * kernel;
+            let out = vec![2 * dim, h - kernel + 1, w - kernel + 1];
+            let module = b.make(here, 2 * dim * dim + 2 * dim, &out, |rng| {
+                Box::new(PatchWhitening::new(c, kernel, eps, rng))
             });
             (module, out)
         }

@@ -44,6 +44,10 @@ fn yes() -> bool {
     true
 }
 
+fn whitening_eps() -> f64 {
+    5e-4
+}
+
 fn bn_eps() -> f64 {
     1e-5
 }
@@ -138,6 +142,16 @@ pub enum LayerSpec {
         /// Weight initialisation (default: PyTorch's).
         #[serde(default)]
         init: Init,
+    },
+    /// Patch whitening (must be the first layer): a `kernel x kernel` convolution to
+    /// `2 C kernel^2` channels whose filters are fitted on the training images when a run
+    /// starts and then frozen; the bias is trained.
+    PatchWhitening {
+        /// Patch side.
+        kernel: usize,
+        /// Added to each eigenvalue before its square root (default 5e-4, airbench's).
+        #[serde(default = "whitening_eps")]
+        eps: f64,
     },
     /// Max pooling; `stride` defaults to `kernel`.
     MaxPool2d {
@@ -308,6 +322,7 @@ impl LayerSpec {
         match self {
             LayerSpec::Linear { .. } => "linear",
             LayerSpec::Conv2d { .. } => "conv2d",
+            LayerSpec::PatchWhitening { .. } => "patch_whitening",
             LayerSpec::MaxPool2d { .. } => "max_pool2d",
             LayerSpec::AvgPool2d { .. } => "avg_pool2d",
             LayerSpec::GlobalAvgPool => "global_avg_pool",
