@@ -67,10 +67,10 @@ impl CvData {
         seed: u64,
     ) -> anyhow::Result<CvData> {
         let table = data.load()?.train;
-        let labels = if kind.is_classifier() {
-            encode_classes(&table)?.labels
+        let (labels, y) = if kind.is_classifier() {
+            (encode_classes(&table)?.labels, Vec::new())
         } else {
-            Vec::new()
+            (Vec::new(), table.numbers()?.to_vec())
         };
         let shuffle = folds.shuffle.then_some(seed);
         let fold_list = if folds.stratified {
@@ -95,7 +95,7 @@ impl CvData {
         Ok(CvData {
             x: table.x,
             labels,
-            y: table.y,
+            y,
             folds: fold_list,
         })
     }

@@ -8,10 +8,11 @@ use std::time::Instant;
 use anyhow::Context;
 use ferrolearn::classic::selection::train_test_split;
 use ferrolearn::classic::{persist, Classifier, FitClassifier, FitRegressor, Regressor};
-use ndarray::{ArrayView1, Axis};
+use ferrolearn::data::{ClassLabels, Classes};
+use ndarray::ArrayView1;
 use serde::{Deserialize, Serialize};
 
-use super::classic_data::{align, encode_classes, labels_in, read_table, DataArgs, Labels, Table};
+use super::classic_data::{align, encode_classes, labels_in, read_table, DataArgs, Table};
 use super::classic_model::{FittedPipeline, Hyper, ModelKind, Pipeline};
 use super::classic_report::Metrics;
 
@@ -52,8 +53,8 @@ pub struct SavedModel {
     pub feature_names: Vec<String>,
     /// The target column's name.
     pub target: String,
-    /// For classifiers, the target value of each label.
-    pub classes: Option<Vec<i64>>,
+    /// For classifiers, the class (integer or name) of each label.
+    pub classes: Option<Classes>,
     /// Figures on the training rows.
     pub train: Metrics,
     /// Figures on the test rows, when there were any.
@@ -66,8 +67,8 @@ pub struct SavedModel {
 struct Split {
     train: Table,
     test: Option<Table>,
-    /// Class values of labels `0..`, for classifiers.
-    classes: Option<Vec<i64>>,
+    /// Classes of labels `0..`, for classifiers.
+    classes: Option<Classes>,
     train_labels: Vec<usize>,
     test_labels: Vec<usize>,
 }
@@ -83,7 +84,7 @@ pub fn run(args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result<Exi
     };
     let start = Instant::now();
     let (fitted, seconds, train_metrics, test_metrics) = if args.model.is_classifier() {
-        let classes = split.classes.as_deref().unwrap_or_default();
+        let n_classes = split.classes.as_ref().map_or(0, Classes::len);
         let fitted = FitClassifier::fit(
             &pipeline,
             split.train.x.view(),
@@ -92,11 +93,7 @@ pub fn run(args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result<Exi
         let seconds = start.elapsed().as_secs_f64();
         let score = |t: &Table, labels: &[usize]| -> anyhow::Result<Metrics> {
             let pred = Classifier::predict(&fitted, t.x.view())?;
-            Ok(Metrics::classification(
-                labels,
-                &pred.to_vec(),
-                classes.len(),
-            )?)
+            Ok(Metrics::classification(labels, &pred.to_vec(), n_classes)?)
         };
         let train = score(&split.train, &split.train_labels)?;
         let test = match &split.test {
@@ -108,12 +105,12 @@ pub fn run(args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result<Exi
         let fitted = FitRegressor::fit(
             &pipeline,
             split.train.x.view(),
-            ArrayView1::from(&split.train.y),
+            ArrayView1::from(split.train.numbers()?),
         )?;
         let seconds = start.elapsed().as_secs_f64();
         let score = |t: &Table| -> anyhow::Result<Metrics> {
             let pred = Regressor::predict(&fitted, t.x.view())?;
-            Ok(Metrics::regression(&t.y, &pred.to_vec())?)
+            Ok(Metrics::regression(t.numbers()?, &pred.to_vec())?)
         };
         let train = score(&split.train)?;
         let test = split.test.as_ref().map(score).transpose()?;
@@ -142,6 +139,7 @@ fn split(args: &Args, train: Table, dataset_test: Option<Table>) -> anyhow::Resu
     let classes = if args.model.is_classifier() {
         Some(encode_classes(&train)?)
     } else {
+        train.numbers()?;
         None
     };
     let test = match (&args.test, dataset_test) {
@@ -161,13 +159,7 @@ fn split(args: &Args, train: Table, dataset_test: Option<Table>) -> anyhow::Resu
                 stratify,
             )
             .context("--test-fraction")?;
-            let part = |rows: &[usize]| Table {
-                source: train.source.clone(),
-                feature_names: train.feature_names.clone(),
-                x: train.x.select(Axis(0), rows),
-                y: rows.iter().map(|&i| train.y[i]).collect(),
-            };
-            let (tr, te) = (part(&fold.train), part(&fold.test));
+            let (tr, te) = (train.select(&fold.train), train.select(&fold.test));
             return finish(tr, Some(te), classes);
         }
     };
@@ -175,7 +167,7 @@ fn split(args: &Args, train: Table, dataset_test: Option<Table>) -> anyhow::Resu
 }
 
 /// Labels of both parts under the classes of the whole `--data` set.
-fn finish(train: Table, test: Option<Table>, labels: Option<Labels>) -> anyhow::Result<Split> {
+fn finish(train: Table, test: Option<Table>, labels: Option<ClassLabels>) -> anyhow::Result<Split> {
     let Some(labels) = labels else {
         return Ok(Split {
             train,
@@ -227,10 +219,14 @@ fn report(args: &Args, split: &Split, saved: &SavedModel, seconds: f64) {
         n_test,
         split.train.x.ncols()
     );
-    let classes = saved.classes.as_deref().unwrap_or_default();
-    saved.train.print("train", classes);
+    let classes = saved
+        .classes
+        .as_ref()
+        .map(Classes::names)
+        .unwrap_or_default();
+    saved.train.print("train", &classes);
     if let Some(test) = &saved.test {
-        test.print("test", classes);
+        test.print("test", &classes);
     }
     if let Some(dir) = &args.out {
         println!("model saved to {}", dir.display());
