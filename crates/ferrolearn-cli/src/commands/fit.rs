@@ -1,5 +1,6 @@
-//! `ferrolearn fit`: fits a classic model on a CSV or an image dataset, reports train and test
-//! figures, and saves the model (scaler included) to a directory.
+//! `ferrolearn fit`: fits a classic model on a CSV or an image dataset, reports test figures
+//! (training figures with `--train-score`), and saves the model (scaler included) to a
+//! directory.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -33,6 +34,10 @@ pub struct Args {
     pub test_fraction: f64,
     #[command(flatten)]
     pub hyper: Hyper,
+    /// Also score the training rows. Off by default, as scikit-learn scores only what it is
+    /// asked to: for knn it costs a distance from every training row to every other.
+    #[arg(long, help_heading = "Output")]
+    pub train_score: bool,
     /// Directory to save the fitted model in (classic.json + classic.safetensors); without it
     /// nothing is saved.
     #[arg(long, value_name = "DIR", help_heading = "Output")]
@@ -55,8 +60,8 @@ pub struct SavedModel {
     pub target: String,
     /// For classifiers, the class (integer or name) of each label.
     pub classes: Option<Classes>,
-    /// Figures on the training rows.
-    pub train: Metrics,
+    /// Figures on the training rows, when asked for (`--train-score`).
+    pub train: Option<Metrics>,
     /// Figures on the test rows, when there were any.
     pub test: Option<Metrics>,
     /// The scaler and the fitted model.
@@ -95,7 +100,10 @@ pub fn run(args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result<Exi
             let pred = Classifier::predict(&fitted, t.x.view())?;
             Ok(Metrics::classification(labels, &pred.to_vec(), n_classes)?)
         };
-        let train = score(&split.train, &split.train_labels)?;
+        let train = args
+            .train_score
+            .then(|| score(&split.train, &split.train_labels))
+            .transpose()?;
         let test = match &split.test {
             Some(t) => Some(score(t, &split.test_labels)?),
             None => None,
@@ -112,7 +120,7 @@ pub fn run(args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result<Exi
             let pred = Regressor::predict(&fitted, t.x.view())?;
             Ok(Metrics::regression(t.numbers()?, &pred.to_vec())?)
         };
-        let train = score(&split.train)?;
+        let train = args.train_score.then(|| score(&split.train)).transpose()?;
         let test = split.test.as_ref().map(score).transpose()?;
         (fitted, seconds, train, test)
     };
@@ -224,9 +232,14 @@ fn report(args: &Args, split: &Split, saved: &SavedModel, seconds: f64) {
         .as_ref()
         .map(Classes::names)
         .unwrap_or_default();
-    saved.train.print("train", &classes);
+    if let Some(train) = &saved.train {
+        train.print("train", &classes);
+    }
     if let Some(test) = &saved.test {
         test.print("test", &classes);
+    }
+    if saved.train.is_none() && saved.test.is_none() {
+        println!("no rows scored: give --train-score, or a --test-fraction above 0");
     }
     if let Some(dir) = &args.out {
         println!("model saved to {}", dir.display());
