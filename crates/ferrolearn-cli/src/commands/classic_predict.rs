@@ -1,6 +1,5 @@
 //! Predictions of a saved classic model (a directory written by `ferrolearn fit --out`).
 
-use std::io::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -11,6 +10,7 @@ use ferrolearn::data::Classes;
 use super::classic_data::{labels_in, read_features};
 use super::classic_report::Metrics;
 use super::fit::SavedModel;
+use super::stdout::{print, print_json};
 
 /// Predicts every row of the CSV `data` with the model saved in `run_dir`.
 ///
@@ -81,6 +81,7 @@ pub fn predict_classic(
     let csv = table
         .into_inner()
         .map_err(|e| anyhow::anyhow!("formatting the predictions: {}", e.error()))?;
+    let csv = String::from_utf8(csv)?;
     if let Some(path) = out {
         std::fs::write(path, &csv).with_context(|| format!("writing {}", path.display()))?;
     }
@@ -92,7 +93,6 @@ pub fn predict_classic(
     match (json, out) {
         (true, _) => {
             let mut obj = serde_json::json!({
-                "command": "predict",
                 "model": saved.model.name(),
                 "n_rows": x.nrows(),
                 "metrics": metrics,
@@ -104,7 +104,7 @@ pub fn predict_classic(
                     obj["probabilities"] = serde_json::json!(probabilities);
                 }
             }
-            println!("{obj}");
+            print_json("predict", obj)?;
         }
         (false, Some(path)) => {
             println!("wrote {} predictions to {}", x.nrows(), path.display());
@@ -112,15 +112,7 @@ pub fn predict_classic(
                 m.print("scored against the target column", &classes);
             }
         }
-        (false, None) => {
-            // A closed pipe (`| head`) is the reader's choice, not an error.
-            match std::io::stdout().lock().write_all(&csv) {
-                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-                    return Err(e).context("writing the predictions to stdout")
-                }
-                _ => {}
-            }
-        }
+        (false, None) => print(&csv)?,
     }
     Ok(ExitCode::SUCCESS)
 }

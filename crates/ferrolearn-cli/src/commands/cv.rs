@@ -136,7 +136,6 @@ pub fn run(args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result<Exi
     let metric = args.model.score_name();
     if args.json {
         let out = serde_json::json!({
-            "command": "cv",
             "model": args.model.name(),
             "data": args.data.describe(),
             "metric": metric,
@@ -146,7 +145,7 @@ pub fn run(args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result<Exi
             "mean": scores.mean,
             "std": scores.std,
         });
-        println!("{out}");
+        super::stdout::print_json("cv", out)?;
     } else {
         println!(
             "{} on {}: {}-fold{} cross-validation, {metric}",

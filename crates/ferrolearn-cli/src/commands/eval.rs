@@ -9,6 +9,7 @@ use ferrolearn::metrics::ConfusionMatrix;
 use ferrolearn::train::{evaluate_with, first_items, load_run, Tta};
 
 use super::recipe_args::TtaArg;
+use super::stdout::print_json;
 use ferrolearn::viz::{format_confusion_matrix, plot_confusion_matrix};
 
 /// Flags of `ferrolearn eval`.
@@ -67,8 +68,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 })
             })
             .collect();
-        println!(
-            "{}",
+        print_json(
+            "eval",
             serde_json::json!({
                 "run": args.run,
                 "test_accuracy": result.accuracy,
@@ -79,8 +80,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 "classes": classes,
                 "confusion_matrix": confusion.rows(),
                 "confusion_png": picture,
-            })
-        );
+            }),
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
     println!(

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::classic_data::{align, encode_classes, labels_in, read_table, DataArgs, Table};
 use super::classic_model::{FittedPipeline, Hyper, ModelKind, Pipeline};
 use super::classic_report::Metrics;
+use super::stdout::print_json;
 
 /// Flags of `ferrolearn fit`.
 #[derive(clap::Args)]
@@ -138,7 +139,7 @@ pub fn run(args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result<Exi
         persist::save(dir, &saved)
             .with_context(|| format!("saving the model to {}", dir.display()))?;
     }
-    report(&args, &split, &saved, seconds);
+    report(&args, &split, &saved, seconds)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -200,11 +201,10 @@ fn finish(train: Table, test: Option<Table>, labels: Option<ClassLabels>) -> any
 }
 
 /// Prints the text report or the JSON object.
-fn report(args: &Args, split: &Split, saved: &SavedModel, seconds: f64) {
+fn report(args: &Args, split: &Split, saved: &SavedModel, seconds: f64) -> anyhow::Result<()> {
     let n_test = split.test.as_ref().map_or(0, |t| t.x.nrows());
     if args.json {
         let out = serde_json::json!({
-            "command": "fit",
             "model": args.model.name(),
             "data": args.data.describe(),
             "n_train": split.train.x.nrows(),
@@ -216,8 +216,7 @@ fn report(args: &Args, split: &Split, saved: &SavedModel, seconds: f64) {
             "fit_seconds": seconds,
             "out": args.out.as_deref().map(Path::display).map(|d| d.to_string()),
         });
-        println!("{out}");
-        return;
+        return print_json("fit", out);
     }
     println!(
         "{} on {}: {} training rows, {} test rows, {} features, fitted in {seconds:.2} s",
@@ -244,4 +243,5 @@ fn report(args: &Args, split: &Split, saved: &SavedModel, seconds: f64) {
     if let Some(dir) = &args.out {
         println!("model saved to {}", dir.display());
     }
+    Ok(())
 }

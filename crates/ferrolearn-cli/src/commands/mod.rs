@@ -15,5 +15,6 @@ pub mod model_recipe;
 pub mod predict;
 pub mod recipe_args;
 pub mod search;
+pub mod stdout;
 pub mod train;
 pub mod train_progress;

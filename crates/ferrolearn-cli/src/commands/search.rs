@@ -69,7 +69,7 @@ pub fn run(args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result<Exi
     );
     bar.finish_and_clear();
     let results = results.with_context(|| format!("candidate {current}"))?;
-    print_results(&args, &results, cv.folds.len());
+    print_results(&args, &results, cv.folds.len())?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -160,7 +160,7 @@ fn json_value(v: &ParamValue) -> serde_json::Value {
     }
 }
 
-fn print_results(args: &Args, results: &SearchResults, n_folds: usize) {
+fn print_results(args: &Args, results: &SearchResults, n_folds: usize) -> anyhow::Result<()> {
     let metric = args.model.score_name();
     if args.json {
         let rows: Vec<serde_json::Value> = results
@@ -182,7 +182,6 @@ fn print_results(args: &Args, results: &SearchResults, n_folds: usize) {
             })
             .collect();
         let out = serde_json::json!({
-            "command": "search",
             "model": args.model.name(),
             "data": args.data.describe(),
             "metric": metric,
@@ -191,8 +190,7 @@ fn print_results(args: &Args, results: &SearchResults, n_folds: usize) {
             "best": rows.first(),
             "rows": rows,
         });
-        println!("{out}");
-        return;
+        return super::stdout::print_json("search", out);
     }
     println!(
         "{} on {}: {} candidates, {n_folds}-fold cross-validated {metric}, best first",
@@ -213,4 +211,5 @@ fn print_results(args: &Args, results: &SearchResults, n_folds: usize) {
             mean_std(row.cv.mean, row.cv.std)
         );
     }
+    Ok(())
 }
