@@ -401,10 +401,29 @@ fn help_documents_every_flag() {
                 "--json",
             ],
         ),
-        ("cv", &["--folds", "--stratified", "--shuffle", "--json"]),
+        (
+            "cv",
+            &[
+                "--folds",
+                "--stratified",
+                "--no-stratify",
+                "--shuffle",
+                "--scoring",
+                "--json",
+            ],
+        ),
         (
             "search",
-            &["--grid", "--random", "--range", "--folds", "--json"],
+            &[
+                "--grid",
+                "--random",
+                "--range",
+                "--folds",
+                "--scoring",
+                "--refit",
+                "--out",
+                "--json",
+            ],
         ),
         ("predict", &["--run", "--out", "--json"]),
     ];

@@ -4,12 +4,12 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use ferrolearn::classic::{persist, Classifier, Regressor};
+use ferrolearn::classic::{Classifier, Regressor};
 use ferrolearn::data::Classes;
 
 use super::classic_data::{labels_in, read_features};
 use super::classic_report::Metrics;
-use super::fit::SavedModel;
+use super::classic_saved::SavedModel;
 use super::stdout::{print, print_json};
 
 /// Predicts every row of the CSV `data` with the model saved in `run_dir`.
@@ -25,15 +25,7 @@ pub fn predict_classic(
     out: Option<&Path>,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
-    if !persist::is_saved_model(run_dir) {
-        anyhow::bail!(
-            "{} does not hold a classic model (no {}); write one with `ferrolearn fit --out`",
-            run_dir.display(),
-            persist::JSON_FILE
-        );
-    }
-    let saved: SavedModel = persist::load(run_dir)
-        .with_context(|| format!("loading the model in {}", run_dir.display()))?;
+    let saved = SavedModel::load(run_dir)?;
     let (x, truth) = read_features(data, &saved.feature_names, &saved.target)?;
     let source = data.display().to_string();
     let mut table = csv::Writer::from_writer(Vec::new());

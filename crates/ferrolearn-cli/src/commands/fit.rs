@@ -8,14 +8,14 @@ use std::time::Instant;
 
 use anyhow::Context;
 use ferrolearn::classic::selection::train_test_split;
-use ferrolearn::classic::{persist, Classifier, FitClassifier, FitRegressor, Regressor};
+use ferrolearn::classic::{Classifier, FitClassifier, FitRegressor, Regressor};
 use ferrolearn::data::{ClassLabels, Classes};
 use ndarray::ArrayView1;
-use serde::{Deserialize, Serialize};
 
 use super::classic_data::{align, encode_classes, labels_in, read_table, DataArgs, Table};
-use super::classic_model::{FittedPipeline, Hyper, ModelKind, Pipeline};
+use super::classic_model::{Hyper, ModelKind, Pipeline};
 use super::classic_report::Metrics;
+use super::classic_saved::SavedModel;
 use super::stdout::print_json;
 
 /// Flags of `ferrolearn fit`.
@@ -46,27 +46,6 @@ pub struct Args {
     /// Print one JSON object with the final figures instead of the text report.
     #[arg(long, help_heading = "Output")]
     pub json: bool,
-}
-
-/// Everything a saved classic model directory holds besides the arrays' layout.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SavedModel {
-    /// Which model.
-    pub model: ModelKind,
-    /// The hyperparameters it was fitted with.
-    pub hyperparameters: Hyper,
-    /// The feature columns, in the order the model expects them.
-    pub feature_names: Vec<String>,
-    /// The target column's name.
-    pub target: String,
-    /// For classifiers, the class (integer or name) of each label.
-    pub classes: Option<Classes>,
-    /// Figures on the training rows, when asked for (`--train-score`).
-    pub train: Option<Metrics>,
-    /// Figures on the test rows, when there were any.
-    pub test: Option<Metrics>,
-    /// The scaler and the fitted model.
-    pub pipeline: FittedPipeline,
 }
 
 /// Training and test rows with targets ready for the model: labels or real values.
@@ -136,8 +115,7 @@ pub fn run(args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result<Exi
         pipeline: fitted,
     };
     if let Some(dir) = &args.out {
-        persist::save(dir, &saved)
-            .with_context(|| format!("saving the model to {}", dir.display()))?;
+        saved.save(dir)?;
     }
     report(&args, &split, &saved, seconds)?;
     Ok(ExitCode::SUCCESS)

@@ -1,11 +1,13 @@
 //! One module per subcommand: each parses its flags into an `Args` and has a `run`.
 
 pub mod bench;
+pub mod classic_cv;
 pub mod classic_data;
 pub mod classic_flags;
 pub mod classic_model;
 pub mod classic_predict;
 pub mod classic_report;
+pub mod classic_saved;
 pub mod cv;
 pub mod eval;
 pub mod fit;
