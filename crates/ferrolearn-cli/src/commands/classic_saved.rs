@@ -1,5 +1,5 @@
 //! A classic run directory (`classic.json` + `classic.safetensors`): written by `fit --out`
-//! and `search --refit --out`, read by `predict`.
+//! and `search --refit --out`, read by `predict` and `eval`.
 
 use std::path::Path;
 

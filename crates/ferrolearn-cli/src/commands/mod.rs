@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod classic_cv;
 pub mod classic_data;
+pub mod classic_eval;
 pub mod classic_flags;
 pub mod classic_model;
 pub mod classic_predict;

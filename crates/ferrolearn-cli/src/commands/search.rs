@@ -1,6 +1,6 @@
 //! `ferrolearn search`: grid or random search over hyperparameters, each candidate scored by
 //! k-fold cross-validation (as `cv`), results sorted best first; with `--refit --out DIR`,
-//! the best candidate fitted on every row and saved as a run for `predict`.
+//! the best candidate fitted on every row and saved as a run for `predict` and `eval`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -47,7 +47,7 @@ pub struct Args {
     #[arg(long, requires = "out", help_heading = "Output")]
     pub refit: bool,
     /// Directory to save the refitted best model in (classic.json + classic.safetensors), a
-    /// run that `predict` loads; needs --refit.
+    /// run that `predict` and `eval` load; needs --refit.
     #[arg(long, value_name = "DIR", requires = "refit", help_heading = "Output")]
     pub out: Option<PathBuf>,
     /// Print one JSON object with every candidate's scores instead of the table (no
