@@ -1,5 +1,6 @@
 //! What the CLI prints on stdout: `predict` into a pipe its reader has closed exits quietly
-//! with status 0, and every `--json` object names the command that printed it.
+//! with status 0 (other text output quietly with SIGPIPE's 141), and every `--json` object
+//! names the command that printed it.
 
 mod common;
 
@@ -58,6 +59,20 @@ fn predict_into_a_closed_pipe_exits_quietly() {
     assert_eq!(text(&out.stderr), "");
     assert!(text(&out.stdout).starts_with("prediction,proba_0,"));
     assert_eq!(text(&out.stdout).lines().count(), 1);
+}
+
+#[test]
+fn other_text_into_a_closed_pipe_ends_quietly_as_sigpipe_would() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ferrolearn"))
+        .args(["cv", "--model", "knn", "--data", &tabular("iris.csv")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn ferrolearn");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait for ferrolearn");
+    assert_eq!(out.status.code(), Some(141));
+    assert_eq!(text(&out.stderr), "");
 }
 
 #[test]
