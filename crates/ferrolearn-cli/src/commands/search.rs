@@ -56,7 +56,8 @@ pub struct Args {
     pub json: bool,
 }
 
-/// Runs the search and prints the results table.
+/// Runs the search, saves the best candidate refitted on every row when asked, and prints
+/// the results.
 pub fn run(args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result<ExitCode> {
     super::classic_flags::refuse_unused(args.model, matches)?;
     let candidates = candidates(&args)?;

@@ -33,16 +33,17 @@ impl Target {
         match self {
             Target::Numbers(v) => Ok(v),
             Target::Names(names) => {
-                let (row, name) = names
+                let need = "a regressor needs a numeric target (class names need a classifier)";
+                let first = names
                     .iter()
                     .enumerate()
-                    .find(|(_, n)| n.parse::<f64>().is_err())
-                    .unwrap_or((0, &names[0]));
-                Err(Error::InvalidData(format!(
-                    "`{name}` in data row {} is not a number: a regressor needs a numeric \
-                     target (class names need a classifier)",
-                    row + 1
-                )))
+                    .find(|(_, n)| n.parse::<f64>().is_err());
+                Err(Error::InvalidData(match first {
+                    Some((row, name)) => {
+                        format!("`{name}` in data row {} is not a number: {need}", row + 1)
+                    }
+                    None => format!("the target holds class names: {need}"),
+                }))
             }
         }
     }
@@ -70,6 +71,9 @@ mod tests {
             e.contains("`cat` in data row 3") && e.contains("regressor"),
             "{e}"
         );
+        // Rows selected from a column of names stay names, even where they read as numbers.
+        let e = names.select(&[0]).numbers().unwrap_err().to_string();
+        assert!(e.contains("class names") && e.contains("regressor"), "{e}");
     }
 
     #[test]
