@@ -104,6 +104,7 @@ fn main() -> ExitCode {
     });
     match result {
         Ok(Ok(code)) => code,
+        Ok(Err(e)) if e.is::<commands::stdout::StdoutClosed>() => ExitCode::SUCCESS,
         Ok(Err(e)) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
@@ -137,8 +138,8 @@ fn allow_negative_numbers(cli: clap::Command) -> clap::Command {
     })
 }
 
-/// Shape errors are reported by `main`; any other panic is a bug, reported in one line
-/// without a backtrace.
+/// Shape errors are reported by `main`; printing into a closed pipe ends the process quietly
+/// with status 141; any other panic is a bug, reported in one line without a backtrace.
 fn install_panic_hook() {
     ferrolearn::tensor::quiet_shape_panics();
     let quiet = std::panic::take_hook();
@@ -152,6 +153,12 @@ fn install_panic_hook() {
             .map(String::as_str)
             .or_else(|| info.payload().downcast_ref::<&str>().copied())
             .unwrap_or("unknown cause");
+        // `println!` into a pipe whose reader has gone (`| head`): the rest was not wanted,
+        // but the command did not finish, so the status is a SIGPIPE death's (128 + 13), not
+        // success. `predict` checks its writes and exits 0 (`commands::stdout`).
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
         eprintln!("error: internal error (please report it): {message}");
     }));
 }

@@ -99,6 +99,7 @@ fn train_eval_predict_resume() {
     assert_eq!(metrics.lines().count(), 3, "{metrics}");
 
     let eval = json(&ferrolearn(&["eval", "--run", run_s, "--json"]));
+    assert_eq!(eval["command"], "eval");
     assert!((eval["test_accuracy"].as_f64().unwrap() - acc).abs() < 1e-9);
     assert_eq!(eval["classes"].as_array().unwrap().len(), 10);
     assert!(run.join("confusion.png").is_file());
@@ -112,6 +113,7 @@ fn train_eval_predict_resume() {
         png.to_str().unwrap(),
         "--json",
     ]));
+    assert_eq!(pred["command"], "predict");
     let top = pred["predictions"][0]["top"].as_array().unwrap();
     assert_eq!(top.len(), 3);
     let p0 = top[0]["probability"].as_f64().unwrap();
@@ -216,5 +218,6 @@ fn user_mistakes_are_clean_errors() {
 fn gradcheck_passes_every_op() {
     let report = json(&ferrolearn(&["gradcheck", "--json"]));
     assert_eq!(report["passed"], true, "{report}");
+    assert_eq!(report["command"], "gradcheck");
     assert!(report["checked"].as_u64().unwrap() >= 60);
 }

@@ -10,6 +10,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::ValueEnum;
+
+use super::stdout::print_json;
 use ferrolearn::data::{load, DatasetName};
 use ferrolearn::nn::models::{fastnet, lenet5, mlp, resnet};
 use ferrolearn::nn::ActivationKind;
@@ -59,13 +61,22 @@ pub struct Args {
     /// Seed of initialisation and shuffling.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Print only the JSON object: no per-epoch lines on stderr (the JSON object is printed
+    /// either way).
+    #[arg(long)]
+    json: bool,
 }
 
-/// Prints each epoch's time and test accuracy to stderr as it finishes.
-struct EpochLog;
+/// Prints each epoch's time and training loss to stderr as it finishes, unless `quiet`.
+struct EpochLog {
+    quiet: bool,
+}
 
 impl TrainObserver for EpochLog {
     fn on_epoch(&mut self, r: &EpochRecord) {
+        if self.quiet {
+            return;
+        }
         eprintln!(
             "epoch {}: {:.2}s, train loss {:.4}",
             r.epoch, r.seconds, r.train_loss
@@ -106,6 +117,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Workload::Resnet20 | Workload::Fastnet => unreachable!("timed by run_steps"),
     };
     let epochs = args.epochs.unwrap_or(epochs);
+    if epochs == 0 {
+        anyhow::bail!("--epochs must be >= 1, got 0");
+    }
     let config = TrainConfig {
         batch_size,
         optimizer,
@@ -117,15 +131,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let start = Instant::now();
     for epoch in 1..=epochs {
         trainer.extend_epochs(epoch);
-        trainer.fit(&sets.train, None, None, &mut EpochLog)?;
+        trainer.fit(&sets.train, None, None, &mut EpochLog { quiet: args.json })?;
         accuracies.push(trainer.evaluate(&sets.test)?.accuracy);
     }
     let seconds: Vec<f64> = trainer.history().iter().map(|r| r.seconds).collect();
     let mut sorted = seconds.clone();
     sorted.sort_by(f64::total_cmp);
     let median = sorted[sorted.len() / 2];
-    println!(
-        "{}",
+    print_json(
+        "bench",
         serde_json::json!({
             "workload": name,
             "dataset": args.dataset.as_str(),
@@ -140,8 +154,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "test_accuracy": accuracies.last(),
             "peak_rss_mib": peak_rss_mib(),
             "wall_seconds": start.elapsed().as_secs_f64(),
-        })
-    );
+        }),
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -221,8 +235,8 @@ fn run_steps(args: Args) -> anyhow::Result<ExitCode> {
     let timed = clock.0[steps_total - 1] - clock.0[WARMUP_STEPS - 1];
     let s_per_step = timed.as_secs_f64() / args.steps as f64;
     let steps_per_epoch = sets.train.len().div_ceil(batch_size);
-    println!(
-        "{}",
+    print_json(
+        "bench",
         serde_json::json!({
             "workload": name,
             "params": params,
@@ -234,8 +248,8 @@ fn run_steps(args: Args) -> anyhow::Result<ExitCode> {
             "epoch_s_extrapolated": s_per_step * steps_per_epoch as f64,
             "train_loss": trainer.history().last().map(|r| r.train_loss),
             "peak_rss_mib": peak_rss_mib(),
-        })
-    );
+        }),
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 

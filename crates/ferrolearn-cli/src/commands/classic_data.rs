@@ -1,18 +1,19 @@
-//! Inputs of the classic commands: a CSV table (numeric columns, one of them the target) or
-//! an image dataset's flattened pixels scaled to `[0, 1]`.
+//! Inputs of the classic commands: a CSV table (numeric features and a target of numbers or
+//! class names) or an image dataset's flattened pixels scaled to `[0, 1]`.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
-use ferrolearn::data::csv::{class_labels, read_csv};
-use ferrolearn::data::{self, Dataset, DatasetName};
-use ndarray::{concatenate, Array2, Axis};
+use ferrolearn::data::csv::{read_csv, read_csv_features};
+use ferrolearn::data::{self, class_labels, ClassLabels, Classes, Dataset, DatasetName, Target};
+use ndarray::{Array2, Axis};
 
 /// Where the rows come from: `--data` with `--target`, or `--dataset` (`--data-dir`, `--limit`).
 #[derive(clap::Args, Debug, Clone)]
 #[command(next_help_heading = "Data")]
 pub struct DataArgs {
-    /// CSV file with a header line; every column but the target must be numeric.
+    /// CSV file with a header line; every column but the target must be numeric. A target
+    /// column with any cell that is not a number holds class names (classifiers only).
     #[arg(
         long,
         value_name = "CSV",
@@ -49,7 +50,26 @@ pub struct Table {
     /// One row per sample.
     pub x: Array2<f64>,
     /// The target value of each row.
-    pub y: Vec<f64>,
+    pub y: Target,
+}
+
+impl Table {
+    /// The target's numbers, for a regressor; errors naming the file on class names.
+    pub fn numbers(&self) -> anyhow::Result<&[f64]> {
+        self.y
+            .numbers()
+            .with_context(|| format!("{}: target", self.source))
+    }
+
+    /// The rows `rows`, in that order.
+    pub fn select(&self, rows: &[usize]) -> Table {
+        Table {
+            source: self.source.clone(),
+            feature_names: self.feature_names.clone(),
+            x: self.x.select(Axis(0), rows),
+            y: self.y.select(rows),
+        }
+    }
 }
 
 /// The rows of `--data` or `--dataset`, plus the official test rows of a dataset.
@@ -104,22 +124,18 @@ pub fn read_features(
     path: &Path,
     feature_names: &[String],
     target: &str,
-) -> anyhow::Result<(Array2<f64>, Option<Vec<f64>>)> {
-    let header = csv_header(path)?;
-    if header.iter().any(|h| h == target) {
+) -> anyhow::Result<(Array2<f64>, Option<Target>)> {
+    if csv_header(path)?.iter().any(|h| h == target) {
         let table = read_table(path, target)?;
         let x = align(&table, feature_names)?;
         return Ok((x, Some(table.y)));
     }
-    // No target column: read the first column as the "target" and put it back in front.
-    let first = header.first().context("empty header")?;
-    let t = read_csv(path, first)?;
-    let column = ndarray::Array1::from(t.target).insert_axis(Axis(1));
+    let t = read_csv_features(path)?;
     let table = Table {
         source: path.display().to_string(),
-        feature_names: header.clone(),
-        x: concatenate(Axis(1), &[column.view(), t.features.view()])?,
-        y: Vec::new(),
+        feature_names: t.feature_names,
+        x: t.features,
+        y: t.target,
     };
     Ok((align(&table, feature_names)?, None))
 }
@@ -182,57 +198,27 @@ fn quote_list(names: &[&str]) -> String {
     out.join(", ")
 }
 
-/// Class labels of a target: the distinct values sorted, and each row's index among them.
-#[derive(Debug, Clone)]
-pub struct Labels {
-    /// The label of each row.
-    pub labels: Vec<usize>,
-    /// Label `i` stands for target value `classes[i]`.
-    pub classes: Vec<i64>,
-}
-
-/// Encodes a classification target (integers, at least two distinct values).
-pub fn encode_classes(table: &Table) -> anyhow::Result<Labels> {
+/// Encodes a classification target (integers or names, at least two distinct values).
+pub fn encode_classes(table: &Table) -> anyhow::Result<ClassLabels> {
     let regressors = "use a regressor (--model linear, ridge or poly) for a continuous target";
     let l = class_labels(&table.y)
         .with_context(|| format!("{}: target: {regressors}", table.source))?;
     // As scikit-learn's type_of_target would not, but as a user means: integer values that
     // are mostly distinct (over a third of the rows) are measurements, not classes.
     let (classes, rows) = (l.classes.len(), table.y.len());
-    if classes > 20 && 3 * classes > rows {
+    if matches!(l.classes, Classes::Integers(_)) && classes > 20 && 3 * classes > rows {
         anyhow::bail!(
             "{}: target: {classes} distinct values in {rows} rows looks continuous, not like class labels: {regressors}",
             table.source
         );
     }
-    Ok(Labels {
-        labels: l.labels,
-        classes: l.classes,
-    })
+    Ok(l)
 }
 
-/// Labels of `y` under the classes of the training rows; errors on a value never seen.
-pub fn labels_in(y: &[f64], classes: &[i64], source: &str) -> anyhow::Result<Vec<usize>> {
-    y.iter()
-        .enumerate()
-        .map(|(row, &v)| {
-            let found = (v.fract() == 0.0)
-                .then(|| classes.binary_search(&(v as i64)).ok())
-                .flatten();
-            found.with_context(|| {
-                format!(
-                    "{source}: data row {}: class {v} does not occur in the training rows \
-                     (classes: {})",
-                    row + 1,
-                    classes
-                        .iter()
-                        .map(i64::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            })
-        })
-        .collect()
+/// Labels of `y` under the classes of the training rows; errors naming `source`, the row and
+/// a value never seen.
+pub fn labels_in(y: &Target, classes: &Classes, source: &str) -> anyhow::Result<Vec<usize>> {
+    data::labels_in(y, classes).with_context(|| source.to_string())
 }
 
 /// Train and test rows of an image dataset, pixels / 255, the first `limit` training images.
@@ -264,6 +250,6 @@ fn image_table(set: &Dataset, n: usize, name: DatasetName) -> anyhow::Result<Tab
         source: name.to_string(),
         feature_names: (0..d).map(|i| format!("pixel_{i}")).collect(),
         x,
-        y: set.labels()[..n].iter().map(|&l| f64::from(l)).collect(),
+        y: Target::Numbers(set.labels()[..n].iter().map(|&l| f64::from(l)).collect()),
     })
 }

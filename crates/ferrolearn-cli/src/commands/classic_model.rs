@@ -69,15 +69,6 @@ impl ModelKind {
             ModelKind::Perceptron => "perceptron",
         }
     }
-
-    /// The score that `cv` and `search` report: accuracy or R^2.
-    pub fn score_name(self) -> &'static str {
-        if self.is_classifier() {
-            "accuracy"
-        } else {
-            "r2"
-        }
-    }
 }
 
 /// kNN distance.

@@ -1,20 +1,20 @@
 //! Predictions of a saved classic model (a directory written by `ferrolearn fit --out`).
 
-use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use ferrolearn::classic::{persist, Classifier, Regressor};
+use ferrolearn::classic::{Classifier, Regressor};
+use ferrolearn::data::Classes;
 
 use super::classic_data::{labels_in, read_features};
 use super::classic_report::Metrics;
-use super::fit::SavedModel;
+use super::classic_saved::SavedModel;
+use super::stdout::{print, print_json};
 
 /// Predicts every row of the CSV `data` with the model saved in `run_dir`.
 ///
-/// Writes a CSV with a `prediction` column (the class value or the real prediction) and,
+/// Writes a CSV with a `prediction` column (the class or the real prediction) and,
 /// for logistic and softmax models, one `proba_<class>` column per class: to `out`, or to
 /// stdout. When the CSV holds the target column the predictions are also scored. With
 /// `json`, stdout receives one JSON object instead (with the predictions when `out` is
@@ -25,79 +25,66 @@ pub fn predict_classic(
     out: Option<&Path>,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
-    if !persist::is_saved_model(run_dir) {
-        anyhow::bail!(
-            "{} does not hold a classic model (no {}); write one with `ferrolearn fit --out`",
-            run_dir.display(),
-            persist::JSON_FILE
-        );
-    }
-    let saved: SavedModel = persist::load(run_dir)
-        .with_context(|| format!("loading the model in {}", run_dir.display()))?;
+    let saved = SavedModel::load(run_dir)?;
     let (x, truth) = read_features(data, &saved.feature_names, &saved.target)?;
-    let mut csv = String::new();
+    let source = data.display().to_string();
+    let mut table = csv::Writer::from_writer(Vec::new());
     let mut metrics = None;
     let predictions: serde_json::Value;
     let mut probabilities = None;
     if let Some(classes) = &saved.classes {
-        let labels = Classifier::predict(&saved.pipeline, x.view())?;
-        let values = labels
-            .iter()
-            .map(|&l| {
-                classes
-                    .get(l)
-                    .copied()
-                    .with_context(|| format!("the model predicted unknown label {l}"))
-            })
-            .collect::<anyhow::Result<Vec<i64>>>()?;
+        let labels = Classifier::predict(&saved.pipeline, x.view())?.to_vec();
+        let values = classes
+            .of_labels(&labels)
+            .context("the model predicted a label it has no class for")?;
         let proba = saved.pipeline.predict_proba(x.view())?;
-        csv.push_str("prediction");
+        let names = classes.names();
+        let mut header = vec!["prediction".to_string()];
         if proba.is_some() {
-            for c in classes {
-                let _ = write!(csv, ",proba_{c}");
-            }
+            header.extend(names.iter().map(|c| format!("proba_{c}")));
         }
-        csv.push('\n');
-        for (i, v) in values.iter().enumerate() {
-            let _ = write!(csv, "{v}");
+        table.write_record(&header)?;
+        for (i, &label) in labels.iter().enumerate() {
+            let mut row = vec![names[label].clone()];
             if let Some(p) = &proba {
-                for q in p.row(i) {
-                    let _ = write!(csv, ",{q}");
-                }
+                row.extend(p.row(i).iter().map(f64::to_string));
             }
-            csv.push('\n');
+            table.write_record(&row)?;
         }
         if let Some(y) = &truth {
-            let source = data.display().to_string();
             if let Ok(t) = labels_in(y, classes, &source) {
-                metrics = Some(Metrics::classification(
-                    &t,
-                    &labels.to_vec(),
-                    classes.len(),
-                )?);
+                metrics = Some(Metrics::classification(&t, &labels, classes.len())?);
             }
         }
-        predictions = serde_json::json!(values);
+        predictions = serde_json::to_value(&values)?;
         probabilities = proba.map(|p| p.outer_iter().map(|r| r.to_vec()).collect::<Vec<_>>());
     } else {
         let pred = Regressor::predict(&saved.pipeline, x.view())?;
-        csv.push_str("prediction\n");
+        table.write_record(["prediction"])?;
         for v in &pred {
-            let _ = writeln!(csv, "{v}");
+            table.write_record([v.to_string()])?;
         }
         if let Some(y) = &truth {
+            let y = y.numbers().with_context(|| format!("{source}: target"))?;
             metrics = Some(Metrics::regression(y, &pred.to_vec())?);
         }
         predictions = serde_json::json!(pred.to_vec());
     }
+    let csv = table
+        .into_inner()
+        .map_err(|e| anyhow::anyhow!("formatting the predictions: {}", e.error()))?;
+    let csv = String::from_utf8(csv)?;
     if let Some(path) = out {
         std::fs::write(path, &csv).with_context(|| format!("writing {}", path.display()))?;
     }
-    let classes = saved.classes.as_deref().unwrap_or_default();
+    let classes = saved
+        .classes
+        .as_ref()
+        .map(Classes::names)
+        .unwrap_or_default();
     match (json, out) {
         (true, _) => {
             let mut obj = serde_json::json!({
-                "command": "predict",
                 "model": saved.model.name(),
                 "n_rows": x.nrows(),
                 "metrics": metrics,
@@ -109,23 +96,15 @@ pub fn predict_classic(
                     obj["probabilities"] = serde_json::json!(probabilities);
                 }
             }
-            println!("{obj}");
+            print_json("predict", obj)?;
         }
         (false, Some(path)) => {
             println!("wrote {} predictions to {}", x.nrows(), path.display());
             if let Some(m) = &metrics {
-                m.print("scored against the target column", classes);
+                m.print("scored against the target column", &classes);
             }
         }
-        (false, None) => {
-            // A closed pipe (`| head`) is the reader's choice, not an error.
-            match std::io::stdout().lock().write_all(csv.as_bytes()) {
-                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-                    return Err(e).context("writing the predictions to stdout")
-                }
-                _ => {}
-            }
-        }
+        (false, None) => print(&csv)?,
     }
     Ok(ExitCode::SUCCESS)
 }

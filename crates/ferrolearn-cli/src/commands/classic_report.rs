@@ -50,7 +50,7 @@ impl Metrics {
     }
 
     /// Prints the figures under `title`; `classes` labels the confusion matrix.
-    pub fn print(&self, title: &str, classes: &[i64]) {
+    pub fn print(&self, title: &str, classes: &[String]) {
         match self {
             Metrics::Regression { mse, r2 } => {
                 println!("{title}: MSE {mse:.6}  R^2 {r2:.4}");
@@ -71,9 +71,9 @@ impl Metrics {
 }
 
 /// The confusion matrix as a text table, rows true classes and columns predictions.
-fn print_confusion(rows: &[Vec<usize>], classes: &[i64]) {
+fn print_confusion(rows: &[Vec<usize>], classes: &[String]) {
     let names: Vec<String> = (0..rows.len())
-        .map(|i| classes.get(i).map_or(i.to_string(), i64::to_string))
+        .map(|i| classes.get(i).cloned().unwrap_or_else(|| i.to_string()))
         .collect();
     let count_width = rows
         .iter()

@@ -1,22 +1,32 @@
 //! `ferrolearn eval`: test accuracy, per-class precision and recall, and a confusion matrix
-//! (text and `confusion.png`) for a trained run.
+//! (text and `confusion.png`) for a trained run; a classic run is handed to
+//! [`eval_classic`] with the CSV of `--data`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::{bail, Context};
+use ferrolearn::classic::persist;
 use ferrolearn::data::{load, DatasetName};
 use ferrolearn::metrics::ConfusionMatrix;
 use ferrolearn::train::{evaluate_with, first_items, load_run, Tta};
 
+use super::classic_eval::eval_classic;
 use super::recipe_args::TtaArg;
+use super::stdout::print_json;
 use ferrolearn::viz::{format_confusion_matrix, plot_confusion_matrix};
 
 /// Flags of `ferrolearn eval`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The run directory written by `ferrolearn train`.
+    /// The run directory written by `ferrolearn train`, or a classic run (`fit --out`,
+    /// `search --refit --out`).
     #[arg(long, value_name = "DIR")]
     run: PathBuf,
+    /// Classic runs: the CSV to evaluate on, with the target column (classifiers: per-class
+    /// precision, recall, F1, confusion matrix; regressors: MSE, RMSE, MAE, R^2).
+    #[arg(long, value_name = "CSV")]
+    data: Option<PathBuf>,
     /// Directory holding the dataset's directory (default: $FERROLEARN_DATA, then the bundled data).
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
@@ -33,6 +43,28 @@ pub struct Args {
 
 /// Evaluates the run's model on its dataset's test split.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if persist::is_saved_model(&args.run) {
+        if args.data_dir.is_some() || args.tta.is_some() || args.test_limit.is_some() {
+            bail!(
+                "--data-dir, --tta and --test-limit concern network runs; {} holds a classic model",
+                args.run.display()
+            );
+        }
+        let data = args.data.as_deref().with_context(|| {
+            format!(
+                "{} holds a classic model: give the CSV to evaluate it on, --data FILE.csv",
+                args.run.display()
+            )
+        })?;
+        return eval_classic(&args.run, data, args.json);
+    }
+    if let Some(data) = &args.data {
+        bail!(
+            "--data {} evaluates a classic run; {} is not one (a network run is evaluated on its dataset's test split)",
+            data.display(),
+            args.run.display()
+        );
+    }
     let mut run = load_run(&args.run)?;
     let dataset: DatasetName = run.config.dataset.parse().map_err(anyhow::Error::msg)?;
     let all = load(dataset, args.data_dir.as_deref())?.test;
@@ -67,8 +99,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 })
             })
             .collect();
-        println!(
-            "{}",
+        print_json(
+            "eval",
             serde_json::json!({
                 "run": args.run,
                 "test_accuracy": result.accuracy,
@@ -79,8 +111,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 "classes": classes,
                 "confusion_matrix": confusion.rows(),
                 "confusion_png": picture,
-            })
-        );
+            }),
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
     println!(

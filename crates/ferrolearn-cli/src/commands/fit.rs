@@ -1,5 +1,6 @@
-//! `ferrolearn fit`: fits a classic model on a CSV or an image dataset, reports train and test
-//! figures, and saves the model (scaler included) to a directory.
+//! `ferrolearn fit`: fits a classic model on a CSV or an image dataset, reports test figures
+//! (training figures with `--train-score`), and saves the model (scaler included) to a
+//! directory.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -7,13 +8,15 @@ use std::time::Instant;
 
 use anyhow::Context;
 use ferrolearn::classic::selection::train_test_split;
-use ferrolearn::classic::{persist, Classifier, FitClassifier, FitRegressor, Regressor};
-use ndarray::{ArrayView1, Axis};
-use serde::{Deserialize, Serialize};
+use ferrolearn::classic::{Classifier, FitClassifier, FitRegressor, Regressor};
+use ferrolearn::data::{ClassLabels, Classes};
+use ndarray::ArrayView1;
 
-use super::classic_data::{align, encode_classes, labels_in, read_table, DataArgs, Labels, Table};
-use super::classic_model::{FittedPipeline, Hyper, ModelKind, Pipeline};
+use super::classic_data::{align, encode_classes, labels_in, read_table, DataArgs, Table};
+use super::classic_model::{Hyper, ModelKind, Pipeline};
 use super::classic_report::Metrics;
+use super::classic_saved::SavedModel;
+use super::stdout::print_json;
 
 /// Flags of `ferrolearn fit`.
 #[derive(clap::Args)]
@@ -32,6 +35,10 @@ pub struct Args {
     pub test_fraction: f64,
     #[command(flatten)]
     pub hyper: Hyper,
+    /// Also score the training rows. Off by default, as scikit-learn scores only what it is
+    /// asked to: for knn it costs a distance from every training row to every other.
+    #[arg(long, help_heading = "Output")]
+    pub train_score: bool,
     /// Directory to save the fitted model in (classic.json + classic.safetensors); without it
     /// nothing is saved.
     #[arg(long, value_name = "DIR", help_heading = "Output")]
@@ -41,33 +48,12 @@ pub struct Args {
     pub json: bool,
 }
 
-/// Everything a saved classic model directory holds besides the arrays' layout.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SavedModel {
-    /// Which model.
-    pub model: ModelKind,
-    /// The hyperparameters it was fitted with.
-    pub hyperparameters: Hyper,
-    /// The feature columns, in the order the model expects them.
-    pub feature_names: Vec<String>,
-    /// The target column's name.
-    pub target: String,
-    /// For classifiers, the target value of each label.
-    pub classes: Option<Vec<i64>>,
-    /// Figures on the training rows.
-    pub train: Metrics,
-    /// Figures on the test rows, when there were any.
-    pub test: Option<Metrics>,
-    /// The scaler and the fitted model.
-    pub pipeline: FittedPipeline,
-}
-
 /// Training and test rows with targets ready for the model: labels or real values.
 struct Split {
     train: Table,
     test: Option<Table>,
-    /// Class values of labels `0..`, for classifiers.
-    classes: Option<Vec<i64>>,
+    /// Classes of labels `0..`, for classifiers.
+    classes: Option<Classes>,
     train_labels: Vec<usize>,
     test_labels: Vec<usize>,
 }
@@ -83,7 +69,7 @@ pub fn run(args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result<Exi
     };
     let start = Instant::now();
     let (fitted, seconds, train_metrics, test_metrics) = if args.model.is_classifier() {
-        let classes = split.classes.as_deref().unwrap_or_default();
+        let n_classes = split.classes.as_ref().map_or(0, Classes::len);
         let fitted = FitClassifier::fit(
             &pipeline,
             split.train.x.view(),
@@ -92,13 +78,12 @@ pub fn run(args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result<Exi
         let seconds = start.elapsed().as_secs_f64();
         let score = |t: &Table, labels: &[usize]| -> anyhow::Result<Metrics> {
             let pred = Classifier::predict(&fitted, t.x.view())?;
-            Ok(Metrics::classification(
-                labels,
-                &pred.to_vec(),
-                classes.len(),
-            )?)
+            Ok(Metrics::classification(labels, &pred.to_vec(), n_classes)?)
         };
-        let train = score(&split.train, &split.train_labels)?;
+        let train = args
+            .train_score
+            .then(|| score(&split.train, &split.train_labels))
+            .transpose()?;
         let test = match &split.test {
             Some(t) => Some(score(t, &split.test_labels)?),
             None => None,
@@ -108,14 +93,14 @@ pub fn run(args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result<Exi
         let fitted = FitRegressor::fit(
             &pipeline,
             split.train.x.view(),
-            ArrayView1::from(&split.train.y),
+            ArrayView1::from(split.train.numbers()?),
         )?;
         let seconds = start.elapsed().as_secs_f64();
         let score = |t: &Table| -> anyhow::Result<Metrics> {
             let pred = Regressor::predict(&fitted, t.x.view())?;
-            Ok(Metrics::regression(&t.y, &pred.to_vec())?)
+            Ok(Metrics::regression(t.numbers()?, &pred.to_vec())?)
         };
-        let train = score(&split.train)?;
+        let train = args.train_score.then(|| score(&split.train)).transpose()?;
         let test = split.test.as_ref().map(score).transpose()?;
         (fitted, seconds, train, test)
     };
@@ -130,10 +115,9 @@ pub fn run(args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result<Exi
         pipeline: fitted,
     };
     if let Some(dir) = &args.out {
-        persist::save(dir, &saved)
-            .with_context(|| format!("saving the model to {}", dir.display()))?;
+        saved.save(dir)?;
     }
-    report(&args, &split, &saved, seconds);
+    report(&args, &split, &saved, seconds)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -142,6 +126,7 @@ fn split(args: &Args, train: Table, dataset_test: Option<Table>) -> anyhow::Resu
     let classes = if args.model.is_classifier() {
         Some(encode_classes(&train)?)
     } else {
+        train.numbers()?;
         None
     };
     let test = match (&args.test, dataset_test) {
@@ -161,13 +146,7 @@ fn split(args: &Args, train: Table, dataset_test: Option<Table>) -> anyhow::Resu
                 stratify,
             )
             .context("--test-fraction")?;
-            let part = |rows: &[usize]| Table {
-                source: train.source.clone(),
-                feature_names: train.feature_names.clone(),
-                x: train.x.select(Axis(0), rows),
-                y: rows.iter().map(|&i| train.y[i]).collect(),
-            };
-            let (tr, te) = (part(&fold.train), part(&fold.test));
+            let (tr, te) = (train.select(&fold.train), train.select(&fold.test));
             return finish(tr, Some(te), classes);
         }
     };
@@ -175,7 +154,7 @@ fn split(args: &Args, train: Table, dataset_test: Option<Table>) -> anyhow::Resu
 }
 
 /// Labels of both parts under the classes of the whole `--data` set.
-fn finish(train: Table, test: Option<Table>, labels: Option<Labels>) -> anyhow::Result<Split> {
+fn finish(train: Table, test: Option<Table>, labels: Option<ClassLabels>) -> anyhow::Result<Split> {
     let Some(labels) = labels else {
         return Ok(Split {
             train,
@@ -200,11 +179,10 @@ fn finish(train: Table, test: Option<Table>, labels: Option<Labels>) -> anyhow::
 }
 
 /// Prints the text report or the JSON object.
-fn report(args: &Args, split: &Split, saved: &SavedModel, seconds: f64) {
+fn report(args: &Args, split: &Split, saved: &SavedModel, seconds: f64) -> anyhow::Result<()> {
     let n_test = split.test.as_ref().map_or(0, |t| t.x.nrows());
     if args.json {
         let out = serde_json::json!({
-            "command": "fit",
             "model": args.model.name(),
             "data": args.data.describe(),
             "n_train": split.train.x.nrows(),
@@ -216,8 +194,7 @@ fn report(args: &Args, split: &Split, saved: &SavedModel, seconds: f64) {
             "fit_seconds": seconds,
             "out": args.out.as_deref().map(Path::display).map(|d| d.to_string()),
         });
-        println!("{out}");
-        return;
+        return print_json("fit", out);
     }
     println!(
         "{} on {}: {} training rows, {} test rows, {} features, fitted in {seconds:.2} s",
@@ -227,12 +204,22 @@ fn report(args: &Args, split: &Split, saved: &SavedModel, seconds: f64) {
         n_test,
         split.train.x.ncols()
     );
-    let classes = saved.classes.as_deref().unwrap_or_default();
-    saved.train.print("train", classes);
+    let classes = saved
+        .classes
+        .as_ref()
+        .map(Classes::names)
+        .unwrap_or_default();
+    if let Some(train) = &saved.train {
+        train.print("train", &classes);
+    }
     if let Some(test) = &saved.test {
-        test.print("test", classes);
+        test.print("test", &classes);
+    }
+    if saved.train.is_none() && saved.test.is_none() {
+        println!("no rows scored: give --train-score, or a --test-fraction above 0");
     }
     if let Some(dir) = &args.out {
         println!("model saved to {}", dir.display());
     }
+    Ok(())
 }

@@ -52,7 +52,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "passed": failed == 0,
             "rows": rows,
         });
-        println!("{out}");
+        super::stdout::print_json("gradcheck", out)?;
     } else {
         let width = rows.iter().map(|r| r.op.len()).max().unwrap_or(2).max(2);
         println!(

@@ -1,11 +1,14 @@
 //! One module per subcommand: each parses its flags into an `Args` and has a `run`.
 
 pub mod bench;
+pub mod classic_cv;
 pub mod classic_data;
+pub mod classic_eval;
 pub mod classic_flags;
 pub mod classic_model;
 pub mod classic_predict;
 pub mod classic_report;
+pub mod classic_saved;
 pub mod cv;
 pub mod eval;
 pub mod fit;
@@ -15,5 +18,6 @@ pub mod model_recipe;
 pub mod predict;
 pub mod recipe_args;
 pub mod search;
+pub mod stdout;
 pub mod train;
 pub mod train_progress;

@@ -14,6 +14,7 @@ use ferrolearn::train::load_run;
 use ferrolearn::Tensor;
 
 use super::classic_predict::predict_classic;
+use super::stdout::{print, print_json};
 
 /// When to invert a picture's brightness.
 #[derive(Clone, Copy, ValueEnum)]
@@ -131,17 +132,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 serde_json::json!({"image": path, "top": top})
             })
             .collect();
-        println!(
-            "{}",
-            serde_json::json!({ "run": args.run, "predictions": items })
-        );
+        print_json(
+            "predict",
+            serde_json::json!({ "run": args.run, "predictions": items }),
+        )?;
     } else {
         for (path, top) in results {
             let line: Vec<String> = top
                 .iter()
                 .map(|(c, p)| format!("{c} {:.1}%", 100.0 * p))
                 .collect();
-            println!("{}: {}", path.display(), line.join(", "));
+            print(&format!("{}: {}\n", path.display(), line.join(", ")))?;
         }
     }
     Ok(ExitCode::SUCCESS)

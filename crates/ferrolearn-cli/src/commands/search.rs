@@ -1,6 +1,8 @@
 //! `ferrolearn search`: grid or random search over hyperparameters, each candidate scored by
-//! k-fold cross-validation, results sorted best first.
+//! k-fold cross-validation (as `cv`), results sorted best first; with `--refit --out DIR`,
+//! the best candidate fitted on every row and saved as a run for `predict` and `eval`.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
@@ -8,10 +10,11 @@ use ferrolearn::classic::selection::{
     search, ParamDistribution, ParamGrid, ParamSet, ParamValue, RandomSearch, SearchResults,
 };
 
+use super::classic_cv::{CvData, FoldArgs};
 use super::classic_data::DataArgs;
 use super::classic_model::{Hyper, ModelKind, Pipeline, PARAM_NAMES};
 use super::classic_report::{mean_std, progress};
-use super::cv::{CvData, FoldArgs};
+use super::classic_saved::SavedModel;
 
 /// Flags of `ferrolearn search`.
 #[derive(clap::Args)]
@@ -39,13 +42,22 @@ pub struct Args {
     /// Fixed hyperparameters of every candidate (the searched ones override them).
     #[command(flatten)]
     pub hyper: Hyper,
+    /// Fit the best candidate on every row and save it in --out, as scikit-learn's
+    /// refit=True.
+    #[arg(long, requires = "out", help_heading = "Output")]
+    pub refit: bool,
+    /// Directory to save the refitted best model in (classic.json + classic.safetensors), a
+    /// run that `predict` and `eval` load; needs --refit.
+    #[arg(long, value_name = "DIR", requires = "refit", help_heading = "Output")]
+    pub out: Option<PathBuf>,
     /// Print one JSON object with every candidate's scores instead of the table (no
     /// progress bar).
     #[arg(long, help_heading = "Output")]
     pub json: bool,
 }
 
-/// Runs the search and prints the results table.
+/// Runs the search, saves the best candidate refitted on every row when asked, and prints
+/// the results.
 pub fn run(args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result<ExitCode> {
     super::classic_flags::refuse_unused(args.model, matches)?;
     let candidates = candidates(&args)?;
@@ -69,8 +81,33 @@ pub fn run(args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result<Exi
     );
     bar.finish_and_clear();
     let results = results.with_context(|| format!("candidate {current}"))?;
-    print_results(&args, &results, cv.folds.len());
+    if let (Some(dir), Some(best)) = (&args.out, results.best()) {
+        refit(&args, &cv, &best.params, dir)?;
+    }
+    print_results(&args, &results, &cv)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Fits the candidate `params` on every row and saves it in `dir`.
+fn refit(args: &Args, cv: &CvData, params: &ParamSet, dir: &Path) -> anyhow::Result<()> {
+    let pipeline = Pipeline {
+        kind: args.model,
+        hyper: args.hyper.with_params(params)?,
+    };
+    let fitted = cv
+        .fit_all(&pipeline)
+        .with_context(|| format!("refitting {params} on every row"))?;
+    SavedModel {
+        model: args.model,
+        hyperparameters: pipeline.hyper,
+        feature_names: cv.feature_names.clone(),
+        target: args.data.target.clone(),
+        classes: cv.classes.clone(),
+        train: None,
+        test: None,
+        pipeline: fitted,
+    }
+    .save(dir)
 }
 
 /// The grid's combinations, or the random search's draws.
@@ -160,8 +197,9 @@ fn json_value(v: &ParamValue) -> serde_json::Value {
     }
 }
 
-fn print_results(args: &Args, results: &SearchResults, n_folds: usize) {
-    let metric = args.model.score_name();
+fn print_results(args: &Args, results: &SearchResults, cv: &CvData) -> anyhow::Result<()> {
+    let metric = cv.scoring.name();
+    let n_folds = cv.folds.len();
     if args.json {
         let rows: Vec<serde_json::Value> = results
             .rows
@@ -182,17 +220,21 @@ fn print_results(args: &Args, results: &SearchResults, n_folds: usize) {
             })
             .collect();
         let out = serde_json::json!({
-            "command": "search",
             "model": args.model.name(),
             "data": args.data.describe(),
             "metric": metric,
             "folds": n_folds,
+            "stratified": cv.stratified,
             "kind": if args.random.is_some() { "random" } else { "grid" },
             "best": rows.first(),
+            "refit": args.out.as_ref().map(|dir| serde_json::json!({
+                "out": dir.display().to_string(),
+                "params": rows.first().map(|r| &r["params"]),
+                "n_rows": cv.x.nrows(),
+            })),
             "rows": rows,
         });
-        println!("{out}");
-        return;
+        return super::stdout::print_json("search", out);
     }
     println!(
         "{} on {}: {} candidates, {n_folds}-fold cross-validated {metric}, best first",
@@ -213,4 +255,12 @@ fn print_results(args: &Args, results: &SearchResults, n_folds: usize) {
             mean_std(row.cv.mean, row.cv.std)
         );
     }
+    if let Some(dir) = &args.out {
+        println!(
+            "best candidate refitted on all {} rows and saved to {}",
+            cv.x.nrows(),
+            dir.display()
+        );
+    }
+    Ok(())
 }

@@ -54,6 +54,7 @@ pub mod penalty;
 pub mod perceptron;
 pub mod persist;
 pub mod preprocessing;
+pub mod scoring;
 pub mod selection;
 pub mod softmax;
 pub mod svm;

@@ -414,7 +414,7 @@ pub fn cross_val_score_regressor<L: FitRegressor>(
 
 /// Scores each fold with `score(x_train, y_train, x_test, y_test)`, after checking that the
 /// folds fit the data.
-fn score_folds<T: Clone>(
+pub(crate) fn score_folds<T: Clone>(
     x: ArrayView2<f64>,
     y: ArrayView1<T>,
     folds: &[Fold],

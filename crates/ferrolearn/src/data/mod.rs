@@ -23,6 +23,7 @@
 
 mod augment;
 pub mod cifar;
+mod classes;
 pub mod csv;
 mod dataset;
 mod draws;
@@ -33,10 +34,12 @@ mod picture;
 mod plan;
 mod prefetch;
 mod sets;
+mod target;
 mod transform;
 
 pub use augment::{AugmentConfig, FlipMode, PaddingMode};
 pub use cifar::{read_cifar_batch, read_cifar_class_names, CifarBatch};
+pub use classes::{class_labels, labels_in, ClassLabels, Classes};
 pub use dataset::Dataset;
 pub use idx::{read_idx, IdxArray};
 pub use loader::{Batch, Batches, Loader};
@@ -47,6 +50,7 @@ pub use sets::{
     load, load_cifar10, load_fashion_mnist, load_mnist, resolve_data_dir, DatasetName, TrainTest,
     DATA_ENV,
 };
+pub use target::Target;
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};

@@ -29,7 +29,8 @@ fn dataset(case: &Case) -> Result<CsvTable, String> {
 fn rows(case: &Case, table: &CsvTable, key: &str) -> Result<(Array2<f64>, Array1<f64>), String> {
     let idx = case.input(key)?.to_usize();
     let x = table.features.select(Axis(0), &idx);
-    let y = idx.iter().map(|&i| table.target[i]).collect();
+    let target = table.target.numbers().map_err(|e| e.to_string())?;
+    let y = idx.iter().map(|&i| target[i]).collect();
     Ok((x, y))
 }
 

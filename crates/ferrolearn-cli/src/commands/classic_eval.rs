@@ -1,0 +1,141 @@
+//! `ferrolearn eval` of a classic run on a CSV holding the target column: per-class
+//! precision, recall and F1 with the confusion matrix (text and `confusion.png`) for
+//! classifiers; MSE, RMSE, MAE and R^2 for regressors.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use ferrolearn::classic::{Classifier, Regressor};
+use ferrolearn::data::{Classes, Target};
+use ferrolearn::metrics::{mean_absolute_error, mean_squared_error, r2_score, ConfusionMatrix};
+use ferrolearn::viz::{format_confusion_matrix, plot_confusion_matrix};
+use ndarray::Array2;
+
+use super::classic_data::{align, labels_in, read_table};
+use super::classic_saved::SavedModel;
+use super::stdout::print_json;
+
+/// Evaluates the model saved in `run_dir` on the rows of `data`; errors naming the file when
+/// it lacks the target column or a feature column.
+pub fn eval_classic(run_dir: &Path, data: &Path, json: bool) -> anyhow::Result<ExitCode> {
+    let saved = SavedModel::load(run_dir)?;
+    let table = read_table(data, &saved.target)?;
+    let x = align(&table, &saved.feature_names)?;
+    match &saved.classes {
+        Some(classes) => classification(&saved, classes, &x, &table.y, run_dir, data, json)?,
+        None => regression(&saved, &x, &table.y, run_dir, data, json)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Accuracy, per-class figures and the confusion matrix.
+fn classification(
+    saved: &SavedModel,
+    classes: &Classes,
+    x: &Array2<f64>,
+    truth: &Target,
+    run_dir: &Path,
+    data: &Path,
+    json: bool,
+) -> anyhow::Result<()> {
+    let truth = labels_in(truth, classes, &data.display().to_string())?;
+    let pred = Classifier::predict(&saved.pipeline, x.view())?.to_vec();
+    let names = classes.names();
+    let confusion = ConfusionMatrix::new(&truth, &pred, names.len())?;
+    let report = confusion.report();
+    let picture = run_dir.join("confusion.png");
+    let title = format!("{} on {}", saved.model.name(), data.display());
+    plot_confusion_matrix(&picture, &confusion.rows(), &names, &title)?;
+    if json {
+        let per_class: Vec<_> = names
+            .iter()
+            .enumerate()
+            .map(|(k, name)| {
+                serde_json::json!({
+                    "class": name,
+                    "precision": report.precision[k],
+                    "recall": report.recall[k],
+                    "f1": report.f1[k],
+                    "support": report.support[k],
+                })
+            })
+            .collect();
+        return print_json(
+            "eval",
+            serde_json::json!({
+                "run": run_dir,
+                "data": data,
+                "rows": truth.len(),
+                "accuracy": confusion.accuracy(),
+                "macro_f1": report.macro_f1(),
+                "classes": per_class,
+                "confusion_matrix": confusion.rows(),
+                "confusion_png": picture,
+            }),
+        );
+    }
+    println!(
+        "accuracy {:.2}% on {} rows of {}",
+        100.0 * confusion.accuracy(),
+        truth.len(),
+        data.display()
+    );
+    let width = names.iter().map(String::len).max().unwrap_or(5).max(5);
+    println!("\n{:<width$}  precision  recall     f1  support", "class");
+    for (k, name) in names.iter().enumerate() {
+        println!(
+            "{name:<width$}  {:>9.4}  {:>6.4}  {:>5.4}  {:>7}",
+            report.precision[k], report.recall[k], report.f1[k], report.support[k]
+        );
+    }
+    println!(
+        "{:<width$}  {:>9.4}  {:>6.4}  {:>5.4}",
+        "macro",
+        report.macro_precision(),
+        report.macro_recall(),
+        report.macro_f1()
+    );
+    println!("\n{}", format_confusion_matrix(&confusion.rows(), &names)?);
+    println!("confusion matrix picture: {}", picture.display());
+    Ok(())
+}
+
+/// MSE, RMSE, MAE and R^2.
+fn regression(
+    saved: &SavedModel,
+    x: &Array2<f64>,
+    truth: &Target,
+    run_dir: &Path,
+    data: &Path,
+    json: bool,
+) -> anyhow::Result<()> {
+    let truth = truth
+        .numbers()
+        .with_context(|| format!("{}: target", data.display()))?;
+    let pred = Regressor::predict(&saved.pipeline, x.view())?.to_vec();
+    let mse = mean_squared_error(truth, &pred)?;
+    let mae = mean_absolute_error(truth, &pred)?;
+    let r2 = r2_score(truth, &pred)?;
+    if json {
+        return print_json(
+            "eval",
+            serde_json::json!({
+                "run": run_dir,
+                "data": data,
+                "rows": truth.len(),
+                "mse": mse,
+                "rmse": mse.sqrt(),
+                "mae": mae,
+                "r2": r2,
+            }),
+        );
+    }
+    println!(
+        "{} rows of {}: MSE {mse:.6}  RMSE {:.6}  MAE {mae:.6}  R^2 {r2:.4}",
+        truth.len(),
+        data.display(),
+        mse.sqrt()
+    );
+    Ok(())
+}
