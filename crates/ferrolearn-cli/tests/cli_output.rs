@@ -80,7 +80,8 @@ fn every_json_object_names_its_command() {
     let dir = Scratch::new("command");
     let iris = tabular("iris.csv");
     let model = saved_model(&dir, "knn", "iris.csv");
-    let commands: [(&str, Vec<&str>); 4] = [
+    let run_dir = dir.path("mlp-run");
+    let commands: [(&str, Vec<&str>); 5] = [
         (
             "fit",
             vec!["fit", "--model", "knn", "--data", &iris, "--json"],
@@ -96,6 +97,13 @@ fn every_json_object_names_its_command() {
             ],
         ),
         ("predict", vec!["predict", "--run", &model, &iris, "--json"]),
+        (
+            "train",
+            vec![
+                "train", "--model", "mlp", "--epochs", "1", "--limit", "256", "--out", &run_dir,
+                "--json",
+            ],
+        ),
     ];
     for (name, args) in commands {
         assert_eq!(json(&args)["command"], name, "{args:?}");

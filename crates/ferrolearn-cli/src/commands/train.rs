@@ -371,8 +371,8 @@ pub fn run(mut args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result
         history.iter().map(|r| r.seconds).sum::<f64>() / history.len().max(1) as f64;
     if args.json {
         let last = history.last();
-        println!(
-            "{}",
+        super::stdout::print_json(
+            "train",
             serde_json::json!({
                 "run": out,
                 "model": config.model_name,
@@ -392,8 +392,8 @@ pub fn run(mut args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result
                 "seconds_per_epoch": seconds_per_epoch,
                 "seconds_training": start.elapsed().as_secs_f64(),
                 "seconds_total": seconds_used,
-            })
-        );
+            }),
+        )?;
     } else {
         if stop == StopReason::EarlyStopped {
             println!(

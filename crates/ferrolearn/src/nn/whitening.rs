@@ -16,10 +16,9 @@ use crate::{Error, Result};
 
 /// A `k x k` convolution (stride 1, no padding) from `C` channels to `2 * C * k * k`:
 /// filters `v / sqrt(lambda + eps)` and their negatives for each eigenpair of the patch
-/// covariance, fitted on images by [`PatchWhitening::fit`] and then frozen (saved as a buffer
-/// named `weight`, as PyTorch's `weight.requires_grad = False`); the bias is trained.
-/// Until fitted (a run sets the buffer from [`whitening_filters`] of its training images)
-/// the filters are PyTorch's default draw.
+/// covariance of the training images ([`whitening_filters`], set when a run starts), frozen
+/// (saved as a buffer named `weight`, as PyTorch's `weight.requires_grad = False`); the bias
+/// is trained. Until fitted the filters are PyTorch's default draw.
 pub struct PatchWhitening {
     weight: Var,
     bias: Var,

@@ -22,6 +22,7 @@ mod progress;
 mod resume_tests;
 mod run_dir;
 mod run_state;
+mod setup;
 mod trainer;
 #[cfg(test)]
 mod trainer_tests;

@@ -15,6 +15,7 @@ use super::config::TrainConfig;
 use super::evaluate::{evaluate, evaluate_with, first_items, Evaluation};
 use super::partial_epoch::PartialEpoch;
 use super::progress::{BatchProgress, EpochRecord, StopReason, TrainObserver};
+use super::setup::{build_optimizer, check_config, norm_bias_scales};
 use super::tta::{tta_logits, Tta};
 use crate::autograd::Var;
 use crate::data::{Dataset, Loader, Normalizer};
@@ -66,70 +67,6 @@ pub(super) struct BudgetRun {
     /// Images of the final evaluation, reserved in the budget.
     final_images: usize,
     measured: Option<(Measured, BudgetCosts)>,
-}
-
-/// The optimizer a run's configuration describes, with weight decay masked off the
-/// parameters of at most one dimension when the run asks for it.
-pub(super) fn build_optimizer(
-    config: &TrainConfig,
-    model: &Sequential,
-) -> Result<Box<dyn Optimizer + Send>> {
-    let mut optimizer = config.optimizer.build()?;
-    if config.no_decay_norm_bias {
-        let mask = model
-            .parameters()
-            .iter()
-            .map(|(_, v)| v.shape().len() > 1)
-            .collect();
-        optimizer.set_decay_mask(mask)?;
-    }
-    Ok(optimizer)
-}
-
-/// Checks the run settings the optimizer and schedule do not check themselves.
-pub(super) fn check_config(config: &TrainConfig) -> Result<()> {
-    let ls = config.label_smoothing;
-    crate::optim::require(
-        "label_smoothing",
-        ls,
-        (0.0..=1.0).contains(&ls),
-        "in [0, 1]",
-    )?;
-    if let Some(s) = config.time_budget_s {
-        TimeBudget::new(s)?;
-    }
-    let scale = config.norm_bias_grad_scale;
-    crate::optim::require(
-        "norm_bias_grad_scale",
-        scale,
-        scale > 0.0 && scale.is_finite(),
-        "> 0",
-    )?;
-    Ok(())
-}
-
-/// Per parameter of `model`, `scale` for the shift of a batch norm (a `bias` whose layer
-/// keeps a `running_mean`) and 1 for every other.
-fn norm_bias_scales(model: &mut Sequential, scale: f64) -> Vec<f32> {
-    let norms: Vec<String> = model
-        .buffers_mut()
-        .into_iter()
-        .filter_map(|(n, _)| n.strip_suffix("running_mean").map(str::to_string))
-        .collect();
-    model
-        .parameters()
-        .iter()
-        .map(|(name, _)| {
-            let is_norm_bias = name
-                .strip_suffix("bias")
-                .is_some_and(|layer| norms.iter().any(|n| n == layer));
-            if is_norm_bias {
-                scale as f32
-            } else {
-                1.0
-            }
-        })
-        .collect()
 }
 
 impl Trainer {
