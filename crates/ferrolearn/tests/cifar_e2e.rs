@@ -71,3 +71,53 @@ fn fastnet_inception_and_alexnet_take_training_steps() {
         );
     }
 }
+
+/// The frozen filters of a model's patch-whitening layer (`0.weight`).
+fn whitening_filters(model: &mut ferrolearn::nn::Sequential) -> Vec<f32> {
+    use ferrolearn::nn::Module;
+    let mut buffers = model.buffers_mut();
+    let (_, w) = buffers.iter_mut().find(|(n, _)| n == "0.weight").unwrap();
+    w.data().to_vec()
+}
+
+#[test]
+fn airbench_fits_its_whitening_layer_trains_and_keeps_it_frozen() {
+    let train = cifar_slice(64);
+    let config = TrainConfig {
+        epochs: 4,
+        batch_size: 32,
+        optimizer: OptimizerConfig::Sgd {
+            lr: 0.05,
+            momentum: 0.85,
+            nesterov: true,
+            weight_decay: 0.0,
+        },
+        normalize: true,
+        seed: 3,
+        norm_bias_grad_scale: 64.0,
+        ..TrainConfig::new(
+            "airbench",
+            named("airbench", 10).unwrap(),
+            "cifar-10",
+            &train,
+        )
+    };
+    let mut trainer = Trainer::new(config, &train).unwrap();
+    let fitted = whitening_filters(trainer.model_mut());
+    let drawn = whitening_filters(&mut trainer.config().build_model().unwrap());
+    assert_ne!(fitted, drawn, "the whitening filters were not fitted");
+    trainer.fit(&train, None, None, &mut Silent).unwrap();
+    let loss: Vec<f64> = trainer.history().iter().map(|r| r.train_loss).collect();
+    assert!(
+        loss.iter().all(|l| l.is_finite()) && loss[3] < loss[0],
+        "airbench: loss did not fall: {loss:?}"
+    );
+    assert_eq!(whitening_filters(trainer.model_mut()), fitted, "trained");
+
+    // The fitted filters are saved with the run and come back with it.
+    let dir = std::env::temp_dir().join(format!("ferrolearn-airbench-{}", std::process::id()));
+    trainer.save(&dir).unwrap();
+    let mut run = load_run(&dir).unwrap();
+    assert_eq!(whitening_filters(&mut run.model), fitted);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
