@@ -5,30 +5,12 @@ mod common;
 
 use std::path::Path;
 
-use common::{fails, json, num, run, tabular, text, Scratch};
-
-/// Fits `model` on every row of the bundled `data`, saved in `dir/model`.
-fn saved(dir: &Scratch, model: &str, data: &str) -> String {
-    let out = dir.path(model);
-    json(&[
-        "fit",
-        "--model",
-        model,
-        "--data",
-        &tabular(data),
-        "--test-fraction",
-        "0",
-        "--out",
-        &out,
-        "--json",
-    ]);
-    out
-}
+use common::{fails, json, num, run, saved_model, tabular, text, Scratch};
 
 #[test]
 fn a_classifier_run_gets_per_class_figures_and_a_confusion_matrix() {
     let dir = Scratch::new("eval-class");
-    let model = saved(&dir, "logistic", "iris.csv");
+    let model = saved_model(&dir, "logistic", "iris.csv");
     let iris = tabular("iris.csv");
     let v = json(&["eval", "--run", &model, "--data", &iris, "--json"]);
     assert_eq!(v["command"], "eval");
@@ -63,7 +45,7 @@ fn a_classifier_run_gets_per_class_figures_and_a_confusion_matrix() {
 #[test]
 fn a_regressor_run_gets_error_figures() {
     let dir = Scratch::new("eval-reg");
-    let model = saved(&dir, "ridge", "diabetes.csv");
+    let model = saved_model(&dir, "ridge", "diabetes.csv");
     let diabetes = tabular("diabetes.csv");
     let v = json(&["eval", "--run", &model, "--data", &diabetes, "--json"]);
     let predicted = json(&["predict", "--run", &model, &diabetes, "--json"]);

@@ -6,25 +6,7 @@ mod common;
 
 use std::process::{Command, Stdio};
 
-use common::{fails, json, run, tabular, text, Scratch};
-
-/// Fits `model` on every row of the bundled `data` and saves it in `dir/name`.
-fn saved_model(dir: &Scratch, model: &str, data: &str) -> String {
-    let out = dir.path(model);
-    json(&[
-        "fit",
-        "--model",
-        model,
-        "--data",
-        &tabular(data),
-        "--test-fraction",
-        "0",
-        "--out",
-        &out,
-        "--json",
-    ]);
-    out
-}
+use common::{fails, json, run, saved_model, tabular, text, Scratch};
 
 #[test]
 fn predict_into_a_closed_pipe_exits_quietly() {

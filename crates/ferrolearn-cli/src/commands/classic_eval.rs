@@ -9,7 +9,7 @@ use anyhow::Context;
 use ferrolearn::classic::{Classifier, Regressor};
 use ferrolearn::data::{Classes, Target};
 use ferrolearn::metrics::{mean_absolute_error, mean_squared_error, r2_score, ConfusionMatrix};
-use ferrolearn::viz::{format_confusion_matrix, plot_confusion_matrix};
+use ferrolearn::viz::plot_confusion_matrix;
 use ndarray::Array2;
 
 use super::classic_data::{align, labels_in, read_table};
@@ -81,23 +81,7 @@ fn classification(
         truth.len(),
         data.display()
     );
-    let width = names.iter().map(String::len).max().unwrap_or(5).max(5);
-    println!("\n{:<width$}  precision  recall     f1  support", "class");
-    for (k, name) in names.iter().enumerate() {
-        println!(
-            "{name:<width$}  {:>9.4}  {:>6.4}  {:>5.4}  {:>7}",
-            report.precision[k], report.recall[k], report.f1[k], report.support[k]
-        );
-    }
-    println!(
-        "{:<width$}  {:>9.4}  {:>6.4}  {:>5.4}",
-        "macro",
-        report.macro_precision(),
-        report.macro_recall(),
-        report.macro_f1()
-    );
-    println!("\n{}", format_confusion_matrix(&confusion.rows(), &names)?);
-    println!("confusion matrix picture: {}", picture.display());
+    super::eval::print_class_report(&names, &report, &confusion, &picture)?;
     Ok(())
 }
 

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use ferrolearn::classic::persist;
 use ferrolearn::data::{load, DatasetName};
-use ferrolearn::metrics::ConfusionMatrix;
+use ferrolearn::metrics::{ClassReport, ConfusionMatrix};
 use ferrolearn::train::{evaluate_with, first_items, load_run, Tta};
 
 use super::classic_eval::eval_classic;
@@ -121,6 +121,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         result.loss,
         test.len()
     );
+    print_class_report(names, &report, &confusion, &picture)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints the per-class precision, recall, F1 and support, their macro averages, the
+/// confusion matrix as text and where its picture is (network and classic `eval`).
+pub(super) fn print_class_report(
+    names: &[String],
+    report: &ClassReport,
+    confusion: &ConfusionMatrix,
+    picture: &std::path::Path,
+) -> anyhow::Result<()> {
     let width = names.iter().map(String::len).max().unwrap_or(5).max(5);
     println!("\n{:<width$}  precision  recall     f1  support", "class");
     for (k, name) in names.iter().enumerate() {
@@ -138,5 +150,5 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     );
     println!("\n{}", format_confusion_matrix(&confusion.rows(), names)?);
     println!("confusion matrix picture: {}", picture.display());
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }

@@ -105,3 +105,21 @@ pub fn num(v: &Value, path: &[&str]) -> f64 {
     cur.as_f64()
         .unwrap_or_else(|| panic!("{path:?} is not a number in {v}"))
 }
+
+/// Fits `model` on every row of the bundled `data` and saves it in `dir/model`.
+pub fn saved_model(dir: &Scratch, model: &str, data: &str) -> String {
+    let out = dir.path(model);
+    json(&[
+        "fit",
+        "--model",
+        model,
+        "--data",
+        &tabular(data),
+        "--test-fraction",
+        "0",
+        "--out",
+        &out,
+        "--json",
+    ]);
+    out
+}
