@@ -34,6 +34,7 @@ fn recipe(train: &ferrolearn::data::Dataset) -> TrainConfig {
         schedule: ScheduleConfig::WarmupLinear {
             warmup: 0.2,
             final_factor: 0.07,
+            start_factor: 0.0,
         },
         normalize: true,
         seed: 11,
@@ -42,6 +43,7 @@ fn recipe(train: &ferrolearn::data::Dataset) -> TrainConfig {
         ema: Some(EmaConfig {
             decay: 0.9,
             every: 2,
+            lookahead: false,
         }),
         final_tta: Tta::Flip,
         test_limit: Some(100),

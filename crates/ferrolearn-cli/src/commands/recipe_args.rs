@@ -53,6 +53,9 @@ pub struct RecipeArgs {
     /// warmup-linear / warmup-cosine: the last rate as a fraction of --lr (default 0.07 and 0).
     #[arg(long)]
     pub(super) final_lr_factor: Option<f64>,
+    /// warmup-linear / warmup-cosine: the first rate as a fraction of --lr.
+    #[arg(long, default_value_t = 0.0)]
+    pub(super) warmup_start: f64,
     /// multi-step: fractions of the run where the rate is multiplied by --gamma.
     #[arg(long, value_delimiter = ',', default_value = "0.5,0.75")]
     milestones: Vec<f64>,
@@ -73,10 +76,19 @@ pub struct RecipeArgs {
     /// Evaluate with an exponential moving average of the weights of this decay per update
     /// (e.g. 0.99); validation, the final test and `eval`/`predict` use it.
     #[arg(long)]
-    ema_decay: Option<f64>,
+    pub(super) ema_decay: Option<f64>,
     /// Optimizer steps between updates of the moving average.
     #[arg(long, default_value_t = 1)]
-    ema_every: u64,
+    pub(super) ema_every: u64,
+    /// Make the moving average a lookahead (airbench's): each update is written back into
+    /// the weights, its decay grows as --ema-decay * (step / steps)^3, and training ends on
+    /// the average.
+    #[arg(long)]
+    pub(super) ema_lookahead: bool,
+    /// Train the bias of the model's patch-whitening first layer during the first N epochs
+    /// only (airbench: 3).
+    #[arg(long, value_name = "N")]
+    pub(super) whitening_bias_epochs: Option<usize>,
     /// Test-time augmentation of the final evaluation.
     #[arg(long, value_enum, default_value = "none")]
     pub(super) tta: TtaArg,
@@ -96,10 +108,12 @@ impl RecipeArgs {
             PerStep::WarmupLinear => ScheduleConfig::WarmupLinear {
                 warmup: self.warmup.unwrap_or(0.23),
                 final_factor: self.final_lr_factor.unwrap_or(0.07),
+                start_factor: self.warmup_start,
             },
             PerStep::WarmupCosine => ScheduleConfig::WarmupCosine {
                 warmup: self.warmup.unwrap_or(0.05),
                 final_factor: self.final_lr_factor.unwrap_or(0.0),
+                start_factor: self.warmup_start,
             },
             PerStep::OneCycle => ScheduleConfig::OneCycle {
                 pct_start: self.warmup.unwrap_or(0.3),
@@ -124,9 +138,14 @@ impl RecipeArgs {
         config.label_smoothing = self.label_smoothing;
         config.no_decay_norm_bias = self.no_decay_norm_bias;
         config.norm_bias_grad_scale = self.norm_bias_grad_scale;
+        config.whitening_bias_epochs = self.whitening_bias_epochs;
+        if self.ema_lookahead && self.ema_decay.is_none() {
+            bail!("--ema-lookahead needs --ema-decay (airbench: 0.774 with --ema-every 5)");
+        }
         config.ema = self.ema_decay.map(|decay| EmaConfig {
             decay,
             every: self.ema_every,
+            lookahead: self.ema_lookahead,
         });
         config.final_tta = self.tta.into();
         config.time_budget_s = self

@@ -71,6 +71,15 @@ impl Ema {
     /// # Panics
     /// When the list or a vector's length differs from the first update's.
     pub fn update(&mut self, weights: &[&[f32]]) {
+        self.update_with_decay(weights, self.decay);
+    }
+
+    /// Folds `weights` into the average with `decay` for this update instead of the fixed
+    /// one (a schedule ramping the decay, as airbench's lookahead does).
+    ///
+    /// # Panics
+    /// As [`Ema::update`].
+    pub fn update_with_decay(&mut self, weights: &[&[f32]], decay: f64) {
         self.updates += 1;
         if self.averages.is_empty() {
             self.averages = weights.iter().map(|w| w.to_vec()).collect();
@@ -83,7 +92,7 @@ impl Ema {
             weights.len(),
             self.averages.len()
         );
-        let rate = (1.0 - self.decay) as f32;
+        let rate = (1.0 - decay) as f32;
         for (k, (avg, w)) in self.averages.iter_mut().zip(weights).enumerate() {
             assert_eq!(
                 avg.len(),

@@ -3,7 +3,8 @@
 //! stretches the whole curve, and resuming needs only `k` and `T`.
 //!
 //! `frac = k / T` is the fraction of the run done before the step. [`WarmupLinear`] and
-//! [`WarmupCosine`] warm up linearly from 0 to the peak over the first `warmup` of the run;
+//! [`WarmupCosine`] warm up linearly from `start` times the peak (0 unless set) to the peak
+//! over the first `warmup` of the run;
 //! [`OneCycleLr`] is PyTorch's `OneCycleLR`; [`MultiStepFractions`] divides the rate at
 //! fractions of the run.
 
@@ -26,20 +27,28 @@ fn fraction(step: u64, total: u64) -> f64 {
     }
 }
 
-/// Linear warm-up from 0 to `peak_lr` over the first `warmup` of the run, then a linear decay
+/// The warm-up factor `start + (1 - start) * progress` at `progress` in `[0, 1)`.
+fn warm(start: f64, progress: f64) -> f64 {
+    start + (1.0 - start) * progress
+}
+
+/// Linear warm-up from 0 (or a start factor) to `peak_lr` over the first `warmup` of the run,
+/// then a linear decay
 /// to `final_factor * peak_lr` at its end (w9_cifar.py's fastnet recipe with warm-up 0.23 and
 /// final factor 0.07):
 ///
 /// ```text
-/// lr = peak * (frac / warmup                                    if frac < warmup
+/// lr = peak * (start + (1 - start) frac / warmup                 if frac < warmup
 ///              (1 - frac) / (1 - warmup) * (1 - final) + final  otherwise)
 /// ```
-/// The first step of a warm-up trains with rate 0, as in the script.
+/// The first step of a warm-up trains with rate 0, as in the script, unless a start is set
+/// ([`WarmupLinear::starting_at`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct WarmupLinear {
     peak_lr: f64,
     warmup: f64,
     final_factor: f64,
+    start: f64,
 }
 
 impl WarmupLinear {
@@ -52,14 +61,27 @@ impl WarmupLinear {
             peak_lr,
             warmup,
             final_factor,
+            start: 0.0,
         })
+    }
+
+    /// The same schedule warming up from `start * peak_lr` instead of 0 (airbench94 starts
+    /// at 0.2); checks `start` in `[0, 1]`.
+    pub fn starting_at(self, start: f64) -> Result<WarmupLinear> {
+        require(
+            "start_factor",
+            start,
+            (0.0..=1.0).contains(&start),
+            "in [0, 1]",
+        )?;
+        Ok(WarmupLinear { start, ..self })
     }
 
     /// The rate of step `step` of `total`.
     pub fn lr_at(&self, step: u64, total: u64) -> f64 {
         let (f, w, fin) = (fraction(step, total), self.warmup, self.final_factor);
         let factor = if f < w {
-            f / w
+            warm(self.start, f / w)
         } else {
             (1.0 - f) / (1.0 - w) * (1.0 - fin) + fin
         };
@@ -67,11 +89,12 @@ impl WarmupLinear {
     }
 }
 
-/// Linear warm-up from 0 to `peak_lr` over the first `warmup` of the run, then a half cosine
+/// Linear warm-up from 0 (or a start factor) to `peak_lr` over the first `warmup` of the run,
+/// then a half cosine
 /// down to `final_factor * peak_lr`:
 ///
 /// ```text
-/// lr = peak * (frac / warmup                                           if frac < warmup
+/// lr = peak * (start + (1 - start) frac / warmup                        if frac < warmup
 ///              final + (1 - final) (1 + cos(pi (frac - warmup) / (1 - warmup))) / 2)
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -79,6 +102,7 @@ pub struct WarmupCosine {
     peak_lr: f64,
     warmup: f64,
     final_factor: f64,
+    start: f64,
 }
 
 impl WarmupCosine {
@@ -91,14 +115,27 @@ impl WarmupCosine {
             peak_lr,
             warmup,
             final_factor,
+            start: 0.0,
         })
+    }
+
+    /// The same schedule warming up from `start * peak_lr` instead of 0 (airbench94 starts
+    /// at 0.2); checks `start` in `[0, 1]`.
+    pub fn starting_at(self, start: f64) -> Result<WarmupCosine> {
+        require(
+            "start_factor",
+            start,
+            (0.0..=1.0).contains(&start),
+            "in [0, 1]",
+        )?;
+        Ok(WarmupCosine { start, ..self })
     }
 
     /// The rate of step `step` of `total`.
     pub fn lr_at(&self, step: u64, total: u64) -> f64 {
         let (f, w, fin) = (fraction(step, total), self.warmup, self.final_factor);
         let factor = if f < w {
-            f / w
+            warm(self.start, f / w)
         } else {
             let phase = std::f64::consts::PI * (f - w) / (1.0 - w);
             fin + (1.0 - fin) * (1.0 + phase.cos()) / 2.0
@@ -283,6 +320,24 @@ mod tests {
         assert!(close(s.lr_at(23, 100), 0.2));
         assert!(close(s.lr_at(100, 100), 0.2 * 0.07));
         assert!(close(s.lr_at(99, 100), 0.2 * (0.01 / 0.77 * 0.93 + 0.07)));
+    }
+
+    #[test]
+    fn a_warm_up_can_start_above_zero_as_airbench_does() {
+        // airbench94: np.interp(k, [0, 0.23 T, T], [0.2, 1, 0.07]).
+        let s = WarmupLinear::new(2.0, 0.25, 0.07)
+            .and_then(|s| s.starting_at(0.2))
+            .expect("valid");
+        assert!(close(s.lr_at(0, 100), 2.0 * 0.2));
+        assert!(close(s.lr_at(10, 100), 2.0 * (0.2 + 0.8 * 0.4)));
+        assert!(close(s.lr_at(25, 100), 2.0));
+        let c = WarmupCosine::new(1.0, 0.5, 0.0)
+            .and_then(|s| s.starting_at(0.5))
+            .expect("valid");
+        assert!(close(c.lr_at(1, 4), 0.75));
+        assert!(WarmupLinear::new(1.0, 0.2, 0.0)
+            .and_then(|s| s.starting_at(1.5))
+            .is_err());
     }
 
     #[test]

@@ -25,6 +25,28 @@ pub(crate) fn update(ema: &mut Ema, step: u64, model: &mut dyn Module) {
     ema.after_step(step, &views);
 }
 
+/// Lookahead (airbench94's `LookaheadState`): after step `step` of `total` (when due), folds
+/// the model into `ema` with decay `ema.decay() * (step / total)^3` and writes the average
+/// back into the model, so training continues from it.
+pub(crate) fn lookahead_update(ema: &mut Ema, step: u64, total: u64, model: &mut dyn Module) {
+    if !step.is_multiple_of(ema.every()) {
+        return;
+    }
+    let ramp = (step as f64 / total.max(1) as f64).min(1.0).powi(3);
+    let weights = model_tensors(model);
+    let views: Vec<&[f32]> = weights.iter().map(|(_, t)| t.data()).collect();
+    ema.update_with_decay(&views, ema.decay() * ramp);
+    finish_lookahead(ema, model);
+}
+
+/// Puts the lookahead average into the model (the end of a lookahead run: its last steps,
+/// after the last update, are dropped as in airbench94).
+pub(crate) fn finish_lookahead(ema: &Ema, model: &mut dyn Module) {
+    if let Some(averaged) = averaged_tensors(ema, model) {
+        install(model, averaged.into_iter().map(|(_, t)| t).collect());
+    }
+}
+
 /// Replaces the model's parameters and buffers by `values`, given in [`model_tensors`] order;
 /// returns the values replaced.
 fn install(model: &mut dyn Module, values: Vec<Tensor>) -> Vec<Tensor> {
@@ -145,5 +167,43 @@ mod tests {
             .position(|n| n.ends_with("running_var"))
             .expect("batch norm");
         assert!(seen[var].iter().all(|&v| (v - 2.0).abs() < 1e-6));
+    }
+
+    #[test]
+    fn lookahead_writes_the_ramped_average_back() {
+        let spec = mlp(&[3], ActivationKind::Relu, 0.0, true, 2);
+        let mut model = spec
+            .build(&[1, 2, 2], 2, &mut ChaCha8Rng::seed_from_u64(1))
+            .expect("model");
+        let start: Vec<Vec<f32>> = model_tensors(&mut model)
+            .into_iter()
+            .map(|(_, t)| t.into_vec())
+            .collect();
+        let mut ema = Ema::new(0.5, 2).expect("valid");
+        let shift = |m: &mut dyn Module, by: f32| {
+            let moved = model_tensors(m)
+                .into_iter()
+                .map(|(_, t)| t.add_scalar(by))
+                .collect();
+            install(m, moved);
+        };
+        // Step 2 of 4 is due: the first update copies.
+        lookahead_update(&mut ema, 2, 4, &mut model);
+        shift(&mut model, 2.0);
+        // Not due: nothing changes.
+        lookahead_update(&mut ema, 3, 4, &mut model);
+        // Step 4 of 4: decay 0.5 * 1^3, so the average and the weights move half way.
+        lookahead_update(&mut ema, 4, 4, &mut model);
+        for ((_, now), was) in model_tensors(&mut model).iter().zip(&start) {
+            for (n, w) in now.data().iter().zip(was) {
+                assert!((n - (w + 1.0)).abs() < 1e-6, "{n} vs {w} + 1");
+            }
+        }
+        assert_eq!(ema.updates(), 2);
+        // Half-way through the run the decay is ramped to 0.5 / 8: the weights dominate.
+        shift(&mut model, 8.0);
+        lookahead_update(&mut ema, 2, 4, &mut model);
+        let moved = model_tensors(&mut model)[0].1.data()[0] - (start[0][0] + 1.0);
+        assert!((moved - 8.0 * (1.0 - 0.5 / 8.0)).abs() < 1e-5, "{moved}");
     }
 }

@@ -158,6 +158,9 @@ pub enum ScheduleConfig {
         warmup: f64,
         /// The last rate as a fraction of the peak.
         final_factor: f64,
+        /// The first rate as a fraction of the peak (0 in runs saved before it existed).
+        #[serde(default)]
+        start_factor: f64,
     },
     /// Per step: linear warm-up, then cosine decay to `final_factor` times the peak
     /// ([`WarmupCosine`]).
@@ -166,6 +169,9 @@ pub enum ScheduleConfig {
         warmup: f64,
         /// The last rate as a fraction of the peak.
         final_factor: f64,
+        /// The first rate as a fraction of the peak (0 in runs saved before it existed).
+        #[serde(default)]
+        start_factor: f64,
     },
     /// Per step: PyTorch's `OneCycleLR` with the optimizer's rate as `max_lr` ([`OneCycleLr`]).
     OneCycle {
@@ -227,11 +233,17 @@ impl ScheduleConfig {
             ScheduleConfig::WarmupLinear {
                 warmup,
                 final_factor,
-            } => StepSchedule::WarmupLinear(WarmupLinear::new(peak_lr, *warmup, *final_factor)?),
+                start_factor,
+            } => StepSchedule::WarmupLinear(
+                WarmupLinear::new(peak_lr, *warmup, *final_factor)?.starting_at(*start_factor)?,
+            ),
             ScheduleConfig::WarmupCosine {
                 warmup,
                 final_factor,
-            } => StepSchedule::WarmupCosine(WarmupCosine::new(peak_lr, *warmup, *final_factor)?),
+                start_factor,
+            } => StepSchedule::WarmupCosine(
+                WarmupCosine::new(peak_lr, *warmup, *final_factor)?.starting_at(*start_factor)?,
+            ),
             ScheduleConfig::OneCycle {
                 pct_start,
                 div_factor,
@@ -262,6 +274,11 @@ pub struct EmaConfig {
     pub decay: f64,
     /// Optimizer steps between updates (>= 1).
     pub every: u64,
+    /// Lookahead (airbench's): the decay of the update after step `t` of `T` is
+    /// `decay * (t / T)^3`, each update is written back into the live weights, and training
+    /// ends on the average.
+    #[serde(default)]
+    pub lookahead: bool,
 }
 
 impl EmaConfig {
@@ -357,6 +374,10 @@ pub struct TrainConfig {
     /// weights; `None`: the latest weights.
     #[serde(default)]
     pub ema: Option<EmaConfig>,
+    /// Train the bias of a patch-whitening first layer during the first this many epochs
+    /// only, then freeze it (airbench: 3); `None` trains it throughout.
+    #[serde(default)]
+    pub whitening_bias_epochs: Option<usize>,
     /// Test-time augmentation of the final evaluation at the end of training (and the
     /// default of `ferrolearn eval`).
     #[serde(default)]
@@ -434,6 +455,7 @@ impl TrainConfig {
             label_smoothing: 0.0,
             no_decay_norm_bias: false,
             norm_bias_grad_scale: 1.0,
+            whitening_bias_epochs: None,
             ema: None,
             final_tta: Tta::None,
             time_budget_s: None,

@@ -1,7 +1,7 @@
 //! A run stopped or killed inside an epoch and resumed from its last checkpoint ends with the
 //! same weights, average, figures and step count, bit for bit, as an uninterrupted run: every
 //! stateful part is on (shuffling, crops and flips, dropout, batch norm, Adam, a per-step
-//! schedule, a moving average, validation).
+//! schedule, a moving average (a lookahead one in the killed run), validation).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -39,6 +39,7 @@ fn config(train: &Dataset) -> TrainConfig {
         schedule: ScheduleConfig::WarmupCosine {
             warmup: 0.2,
             final_factor: 0.0,
+            start_factor: 0.0,
         },
         augment_crop_padding: 1,
         augment_flip: true,
@@ -47,6 +48,7 @@ fn config(train: &Dataset) -> TrainConfig {
         ema: Some(EmaConfig {
             decay: 0.9,
             every: 2,
+            lookahead: false,
         }),
         ..TrainConfig::new(
             "mlp",
@@ -174,9 +176,22 @@ fn stopped_twice_inside_epochs_and_resumed_equals_uninterrupted() {
     }
 }
 
+/// [`config`] with a lookahead average, which writes itself back into the live weights.
+fn lookahead_config(train: &Dataset) -> TrainConfig {
+    TrainConfig {
+        ema: Some(EmaConfig {
+            decay: 0.9,
+            every: 2,
+            lookahead: true,
+        }),
+        ..config(train)
+    }
+}
+
 #[test]
 fn killed_after_a_periodic_checkpoint_and_resumed_equals_uninterrupted() {
     let (train, val) = data();
+    let config = lookahead_config;
     let straight_dir = temp_dir("straight-kill");
     let mut straight = Trainer::new(config(&train), &train).expect("trainer");
     straight

@@ -38,6 +38,9 @@ pub struct Trainer {
     pub(super) budget: Option<BudgetRun>,
     /// Per parameter, the factor its gradient is multiplied by (`norm_bias_grad_scale`).
     grad_scales: Vec<f32>,
+    /// A parameter (by position) that stops training after a number of epochs: the
+    /// whitening layer's bias (`whitening_bias_epochs`).
+    frozen_after: Option<(usize, usize)>,
     checkpoint_every: CheckpointEvery,
     stop: Option<Arc<AtomicBool>>,
 }
@@ -98,6 +101,7 @@ impl Trainer {
         let step_schedule = config.schedule.build_per_step(config.optimizer.lr())?;
         let ema = config.ema.map(|e| e.build()).transpose()?;
         let grad_scales = norm_bias_scales(&mut model, config.norm_bias_grad_scale);
+        let frozen_after = super::whiten::frozen_whitening_bias(&config, &model)?;
         let budget = match config.time_budget_s {
             Some(s) => Some(BudgetRun {
                 budget: TimeBudget::new(s)?,
@@ -129,6 +133,7 @@ impl Trainer {
             }),
             budget,
             grad_scales,
+            frozen_after,
             checkpoint_every: CheckpointEvery::default(),
             stop: None,
         })
@@ -333,6 +338,9 @@ impl Trainer {
             if !self.more_to_train() && self.state.stopped.is_none() {
                 self.state.stopped = Some(StopReason::Completed);
             }
+            if let (Some(ema), Some(_), true) = (&self.ema, self.state.stopped, self.lookahead()) {
+                averaged::finish_lookahead(ema, &mut self.model);
+            }
             if let Some(dir) = run_dir {
                 self.save(dir)?;
                 clock.written(self.state.steps_done);
@@ -398,9 +406,7 @@ impl Trainer {
                 )));
             }
             self.state.steps_done += 1;
-            if let Some(ema) = &mut self.ema {
-                averaged::update(ema, self.state.steps_done, &mut self.model);
-            }
+            self.update_average(steps_per_epoch);
             self.spend_budget(&images, steps_per_epoch, val.map_or(0, Dataset::len));
             progress.loss_sum += loss * n as f64;
             progress.correct += batch_correct;
@@ -452,6 +458,23 @@ impl Trainer {
             lr: progress.lr.unwrap_or_else(|| self.optimizer.lr()),
             seconds,
         }))
+    }
+
+    /// Whether the run's average is a lookahead one (written back into the weights).
+    fn lookahead(&self) -> bool {
+        self.config.ema.is_some_and(|e| e.lookahead)
+    }
+
+    /// After each step: folds the weights into the run's moving average, when it keeps one.
+    fn update_average(&mut self, steps_per_epoch: u64) {
+        let (step, total) = (self.state.steps_done, self.total_steps(steps_per_epoch));
+        let lookahead = self.lookahead();
+        let Some(ema) = &mut self.ema else { return };
+        if lookahead {
+            averaged::lookahead_update(ema, step, total, &mut self.model);
+        } else {
+            averaged::update(ema, step, &mut self.model);
+        }
     }
 
     /// After each step of a budgeted run: fits the total step count once the first steps
@@ -560,7 +583,15 @@ impl Trainer {
             .iter_mut()
             .map(|(_, v)| v.value_mut().data_mut())
             .collect();
+        // A frozen parameter keeps its value, as a PyTorch one without `requires_grad`.
+        let frozen = self
+            .frozen_after
+            .filter(|&(_, epochs)| self.state.epochs_done >= epochs)
+            .map(|(k, _)| (k, param_views[k].to_vec()));
         self.optimizer.step(&mut param_views, &grad_views);
+        if let Some((k, kept)) = frozen {
+            param_views[k].copy_from_slice(&kept);
+        }
         Ok((loss_value + penalty_value, correct))
     }
 }

@@ -22,6 +22,7 @@ fn budget_config(train: &Dataset, seconds: f64) -> TrainConfig {
         schedule: ScheduleConfig::WarmupLinear {
             warmup: 0.2,
             final_factor: 0.1,
+            start_factor: 0.0,
         },
         time_budget_s: Some(seconds),
         ..TrainConfig::new(
