@@ -241,3 +241,18 @@ fn run_directories_are_never_mixed_and_finished_runs_extend() {
     assert_eq!(figures["epochs"], 2);
     std::fs::remove_dir_all(root).expect("cleanup");
 }
+
+#[test]
+fn curves_are_redrawn_after_each_epoch_so_a_killed_run_keeps_them() {
+    let dir = temp_dir("curves");
+    let dir_s = dir.to_str().expect("utf-8");
+    let mut child = spawn(&["--out", dir_s, "--checkpoint-every", "4"]);
+    // 1,440 training images in batches of 8: epoch 1 ends at step 180, and the curves are
+    // drawn before epoch 2's first checkpoint (step 184).
+    wait_for_checkpoint(&dir, 184, &mut child);
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reaped");
+    let picture = image::open(dir.join("curves.png")).expect("curves.png after epoch 1");
+    assert_eq!(picture.width(), 1200);
+    std::fs::remove_dir_all(dir).expect("cleanup");
+}

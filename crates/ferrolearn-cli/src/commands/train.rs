@@ -344,7 +344,12 @@ pub fn run(mut args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result
         .test_limit
         .map_or(sets.test.len(), |n| n.min(sets.test.len()));
     trainer.set_budget_clock(Box::new(WallClock(run_start)), test_images);
-    let mut observer = Progress::new(args.json, config.epochs);
+    let title = format!("{} on {}", config.model_name, config.dataset);
+    let mut observer = Progress::new(args.json, config.epochs).drawing_curves(
+        out.join("curves.png"),
+        title.clone(),
+        trainer.history().to_vec(),
+    );
     let start = Instant::now();
     let stop = trainer.fit(&train, val.as_ref(), Some(&out), &mut observer);
     observer.finish();
@@ -362,11 +367,7 @@ pub fn run(mut args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result
     let test = trainer.evaluate_final(&sets.test)?;
     let seconds_used = run_start.elapsed().as_secs_f64();
     let history = trainer.history();
-    plot_training_curves(
-        out.join("curves.png"),
-        &curves(history),
-        &format!("{} on {}", config.model_name, config.dataset),
-    )?;
+    plot_training_curves(out.join("curves.png"), &curves(history), &title)?;
     let seconds_per_epoch =
         history.iter().map(|r| r.seconds).sum::<f64>() / history.len().max(1) as f64;
     if args.json {

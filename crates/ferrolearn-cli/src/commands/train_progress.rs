@@ -1,10 +1,11 @@
 //! What `ferrolearn train` shows while it runs: a progress bar per epoch on stderr, one line
-//! per finished epoch, and the curves of the history.
+//! per finished epoch, and the curves of the history redrawn after each epoch.
 
+use std::path::PathBuf;
 use std::time::Instant;
 
 use ferrolearn::train::{BatchProgress, EpochRecord, TrainObserver};
-use ferrolearn::viz::CurveSeries;
+use ferrolearn::viz::{plot_training_curves, CurveSeries};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// The loss and accuracy curves of a run's history.
@@ -27,6 +28,16 @@ pub struct Progress {
     quiet: bool,
     epochs: usize,
     epoch_start: Instant,
+    curves: Option<LiveCurves>,
+}
+
+/// A curves picture kept up to date while training, so it can be watched.
+struct LiveCurves {
+    path: PathBuf,
+    title: String,
+    history: Vec<EpochRecord>,
+    /// Whether a failure to draw was already reported (once is enough).
+    warned: bool,
 }
 
 impl Progress {
@@ -36,7 +47,25 @@ impl Progress {
             quiet,
             epochs,
             epoch_start: Instant::now(),
+            curves: None,
         }
+    }
+
+    /// Also redraws the curves of `history` and each finished epoch to `path` after every
+    /// epoch.
+    pub fn drawing_curves(
+        mut self,
+        path: PathBuf,
+        title: String,
+        history: Vec<EpochRecord>,
+    ) -> Self {
+        self.curves = Some(LiveCurves {
+            path,
+            title,
+            history,
+            warned: false,
+        });
+        self
     }
 
     /// Removes the bar (before any other output, and when training ends or fails).
@@ -88,6 +117,14 @@ impl TrainObserver for Progress {
 
     fn on_epoch(&mut self, r: &EpochRecord) {
         self.finish();
+        if let Some(c) = &mut self.curves {
+            c.history.push(r.clone());
+            let drawn = plot_training_curves(&c.path, &curves(&c.history), &c.title);
+            if let (Err(e), false) = (drawn, c.warned) {
+                eprintln!("warning: could not draw {}: {e}", c.path.display());
+                c.warned = true;
+            }
+        }
         if self.quiet {
             return;
         }

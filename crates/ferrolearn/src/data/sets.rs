@@ -134,8 +134,9 @@ impl FromStr for DatasetName {
 /// With an `explicit` directory (a `--data-dir` flag), only it is searched: first its
 /// subdirectory named after the dataset (`DIR/fashion-mnist`), then `DIR` itself. Without one,
 /// the search goes through `$FERROLEARN_DATA/<name>`, then, for MNIST only, the bundled copy:
-/// `data/mnist` under the working directory, and last the repository's own `data/mnist`
-/// (found from where this crate was compiled). The first directory holding the dataset's
+/// `data/mnist` under the working directory, beside the executable (`data/mnist`, or
+/// `../share/ferrolearn/data/mnist` for an installed binary), and last the repository's own
+/// `data/mnist` (found from where this crate was compiled). The first directory holding the dataset's
 /// files wins.
 ///
 /// # Errors
@@ -155,6 +156,9 @@ pub fn resolve_data_dir(name: DatasetName, explicit: Option<&Path>) -> Result<Pa
             }
             if name == DatasetName::Mnist {
                 candidates.extend(under(Path::new("data")));
+                for root in beside_executable() {
+                    candidates.extend(under(&root));
+                }
                 let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data");
                 candidates.extend(under(&repo));
             }
@@ -164,10 +168,10 @@ pub fn resolve_data_dir(name: DatasetName, explicit: Option<&Path>) -> Result<Pa
         return Ok(found.clone());
     }
     let looked: Vec<String> = candidates.iter().map(|d| d.display().to_string()).collect();
-    let hint = match explicit {
-        Some(_) => String::new(),
-        None => format!("; pass a data directory or set {DATA_ENV}"),
-    };
+    let hint = format!(
+        "; point ferrolearn at the directory that holds a `{}` folder, with `--data-dir DIR` on the command line or `export {DATA_ENV}=DIR`",
+        name.dir_names()[0]
+    );
     Err(Error::InvalidParameter(format!(
         "cannot find the {name} files; looked in: {}{hint}",
         if looked.is_empty() {
@@ -176,6 +180,23 @@ pub fn resolve_data_dir(name: DatasetName, explicit: Option<&Path>) -> Result<Pa
             looked.join(", ")
         }
     )))
+}
+
+/// Data directories a copied or installed binary carries with it: `data/` beside the
+/// executable and, for an install under a prefix (`PREFIX/bin/ferrolearn`),
+/// `PREFIX/share/ferrolearn/data`.
+fn beside_executable() -> Vec<PathBuf> {
+    let Some(bin) = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(Path::to_path_buf))
+    else {
+        return Vec::new();
+    };
+    let mut roots = vec![bin.join("data")];
+    if let Some(prefix) = bin.parent() {
+        roots.push(prefix.join("share/ferrolearn/data"));
+    }
+    roots
 }
 
 /// Finds `name`'s directory with [`resolve_data_dir`] and loads it.
@@ -349,6 +370,11 @@ mod tests {
         let sub = tmp.path().join("fashion-mnist");
         assert!(e.contains(&sub.display().to_string()), "{e}");
         assert!(e.contains("cannot find the fashion-mnist files"), "{e}");
+        assert!(
+            e.contains("a `fashion-mnist` folder, with `--data-dir DIR`"),
+            "{e}"
+        );
+        assert!(e.contains("export FERROLEARN_DATA=DIR"), "{e}");
         std::fs::create_dir(&sub).expect("mkdir");
         std::fs::write(sub.join("train-images-idx3-ubyte"), b"").expect("write");
         assert_eq!(

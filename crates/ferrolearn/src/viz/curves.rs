@@ -1,8 +1,11 @@
 //! Line charts of training progress: loss and accuracy per epoch, and the cost per iteration of
 //! gradient descent.
 
+use std::ops::Range;
 use std::path::Path;
 
+use plotters::coord::ranged1d::ValueFormatter;
+use plotters::coord::types::RangedCoordusize;
 use plotters::prelude::*;
 use plotters::style::text_anchor::HPos;
 use serde::{Deserialize, Serialize};
@@ -97,7 +100,7 @@ pub fn plot_training_curves(
     series.validate()?;
     ensure_registered()?;
 
-    let mut loss = Panel::new("loss", "epoch", "loss", Corner::UpperRight);
+    let mut loss = Panel::new("loss", "epoch", "loss", Corner::UpperRight).log_when_wide();
     loss.push(
         Some("train"),
         TRAIN_COLOUR,
@@ -152,7 +155,7 @@ pub fn plot_cost_curve(path: impl AsRef<Path>, title: &str, costs: &[f64]) -> Re
         ));
     }
     ensure_registered()?;
-    let mut panel = Panel::new("", "iteration", "cost", Corner::UpperRight);
+    let mut panel = Panel::new("", "iteration", "cost", Corner::UpperRight).log_when_wide();
     panel.push(
         None,
         TRAIN_COLOUR,
@@ -211,7 +214,14 @@ struct Panel<'a> {
     legend: Corner,
     /// The lines, drawn in order.
     lines: Vec<Line<'a>>,
+    /// Whether a y range spanning more than [`LOG_AXIS_SPAN`] is drawn on a log axis (losses
+    /// and costs, not accuracies).
+    log_scaled: bool,
 }
+
+/// A loss panel whose finite values span more than this factor (a diverging run) gets a
+/// logarithmic y axis, so the early epochs stay readable beside the blown-up ones.
+const LOG_AXIS_SPAN: f64 = 100.0;
 
 /// The x and y ranges of a panel's axes.
 struct Ranges {
@@ -219,6 +229,8 @@ struct Ranges {
     x: std::ops::Range<usize>,
     /// Range of the y axis.
     y: std::ops::Range<f64>,
+    /// Whether the y axis is logarithmic.
+    log: bool,
 }
 
 impl<'a> Panel<'a> {
@@ -230,6 +242,15 @@ impl<'a> Panel<'a> {
             y_desc,
             legend,
             lines: Vec::new(),
+            log_scaled: false,
+        }
+    }
+
+    /// The same panel, drawn on a log axis when its values span orders of magnitude.
+    fn log_when_wide(self) -> Self {
+        Self {
+            log_scaled: true,
+            ..self
         }
     }
 
@@ -265,6 +286,13 @@ impl<'a> Panel<'a> {
         } else {
             x_min..x_max
         };
+        if self.log_scaled && y_min > 0.0 && y_max / y_min > LOG_AXIS_SPAN {
+            return Ok(Ranges {
+                x,
+                y: y_min / 1.25..y_max * 1.25,
+                log: true,
+            });
+        }
         let pad = if y_max > y_min {
             0.05 * (y_max - y_min)
         } else {
@@ -273,6 +301,7 @@ impl<'a> Panel<'a> {
         Ok(Ranges {
             x,
             y: y_min - pad..y_max + pad,
+            log: false,
         })
     }
 
@@ -281,12 +310,29 @@ impl<'a> Panel<'a> {
     /// plotters draws the grid, the lines and the tick labels (digits, which its text layout
     /// handles well); the caption, axis titles and legend are drawn with [`draw_text`].
     fn draw(&self, area: &Area<'_>, ranges: &Ranges) -> DrawResult {
-        let mut chart = ChartBuilder::on(area)
+        let mut builder = ChartBuilder::on(area);
+        builder
             .margin(16)
             .margin_top(if self.caption.is_empty() { 16 } else { 44 })
             .x_label_area_size(52)
-            .y_label_area_size(76)
-            .build_cartesian_2d(ranges.x.clone(), ranges.y.clone())?;
+            .y_label_area_size(76);
+        let (xs, ys) = if ranges.log {
+            let y = (ranges.y.clone()).log_scale();
+            self.draw_lines(builder.build_cartesian_2d(ranges.x.clone(), y)?)?
+        } else {
+            self.draw_lines(builder.build_cartesian_2d(ranges.x.clone(), ranges.y.clone())?)?
+        };
+        self.draw_labels(area, xs, ys)
+    }
+
+    /// Draws the grid, tick labels and lines into `chart`; returns the plot's pixel ranges.
+    fn draw_lines<Y>(
+        &self,
+        mut chart: ChartContext<'_, BitMapBackend<'_>, Cartesian2d<RangedCoordusize, Y>>,
+    ) -> std::result::Result<PixelRanges, Box<dyn std::error::Error>>
+    where
+        Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    {
         chart
             .configure_mesh()
             .x_labels(10)
@@ -306,8 +352,12 @@ impl<'a> Panel<'a> {
             }
         }
 
+        Ok(chart.plotting_area().get_pixel_range())
+    }
+
+    /// Draws the caption, axis titles and legend around the plot at pixel ranges `xs`, `ys`.
+    fn draw_labels(&self, area: &Area<'_>, xs: Range<i32>, ys: Range<i32>) -> DrawResult {
         // The plot's edges, relative to `area`.
-        let (xs, ys) = chart.plotting_area().get_pixel_range();
         let (base_x, base_y) = area.get_base_pixel();
         let plot = Rect {
             left: xs.start - base_x,
@@ -394,6 +444,9 @@ impl<'a> Panel<'a> {
         Ok(())
     }
 }
+
+/// The x and y pixel ranges of a chart's plotting area.
+type PixelRanges = (Range<i32>, Range<i32>);
 
 /// A rectangle in pixels.
 struct Rect {
@@ -495,6 +548,33 @@ mod tests {
         series.train_loss[4] = f64::NAN;
         series.train_loss[5] = f64::INFINITY;
         plot_training_curves(png.path(), &series, "diverged").expect("plot");
+        assert!(has_colour(&png.read(), TRAIN_COLOUR));
+    }
+
+    #[test]
+    fn a_loss_blowing_up_by_orders_of_magnitude_gets_a_log_axis() {
+        let blown: Vec<(usize, f64)> = vec![(1, 2.3), (2, 1.9), (3, 40.0), (4, 5.0e4)];
+        let mut loss = Panel::new("loss", "epoch", "loss", Corner::UpperRight).log_when_wide();
+        loss.push(Some("train"), TRAIN_COLOUR, blown.clone());
+        let ranges = loss.ranges().expect("ranges");
+        assert!(ranges.log);
+        assert!(ranges.y.start < 1.9 && ranges.y.end > 5.0e4);
+        // A loss within two orders of magnitude, and any accuracy, stay linear.
+        let mut tame = Panel::new("loss", "epoch", "loss", Corner::UpperRight).log_when_wide();
+        tame.push(
+            None,
+            TRAIN_COLOUR,
+            history(10).points(&history(10).train_loss),
+        );
+        assert!(!tame.ranges().expect("ranges").log);
+        let mut accuracy = Panel::new("accuracy", "epoch", "accuracy", Corner::LowerRight);
+        accuracy.push(None, TRAIN_COLOUR, blown);
+        assert!(!accuracy.ranges().expect("ranges").log);
+
+        let png = TempPng::new("curves-log");
+        let mut series = history(4);
+        series.train_loss = vec![2.3, 1.9, 40.0, 5.0e4];
+        plot_training_curves(png.path(), &series, "diverging").expect("plot");
         assert!(has_colour(&png.read(), TRAIN_COLOUR));
     }
 
