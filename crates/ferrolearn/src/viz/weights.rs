@@ -171,7 +171,7 @@ pub fn plot_filters(path: impl AsRef<Path>, weights: &[f32], shape: [usize; 4]) 
 }
 
 /// The on-canvas size of one upscaled weight image.
-struct Tile {
+pub(super) struct Tile {
     /// Width of the weight image, in weights.
     cols: usize,
     /// Height of the weight image, in weights.
@@ -179,14 +179,14 @@ struct Tile {
     /// How many pixels a weight becomes along each side.
     scale: u32,
     /// Width on the canvas, in pixels.
-    width: u32,
+    pub(super) width: u32,
     /// Height on the canvas, in pixels.
-    height: u32,
+    pub(super) height: u32,
 }
 
 impl Tile {
     /// A tile for a `cols` x `rows` image, each weight drawn as a `scale` x `scale` square.
-    fn new(cols: usize, rows: usize, scale: usize) -> Result<Self> {
+    pub(super) fn new(cols: usize, rows: usize, scale: usize) -> Result<Self> {
         let scale = to_u32(scale)?;
         let width = to_u32(cols)?.saturating_mul(scale);
         let height = to_u32(rows)?.saturating_mul(scale);
@@ -201,7 +201,7 @@ impl Tile {
 
     /// Draws `values` (`channels` planes of `rows x cols` bytes, channel-major) with its
     /// top-left corner at `(x, y)`: one plane as grey, three as red, green and blue.
-    fn draw(&self, canvas: &mut Canvas, x: u32, y: u32, values: &[u8], channels: usize) {
+    pub(super) fn draw(&self, canvas: &mut Canvas, x: u32, y: u32, values: &[u8], channels: usize) {
         let plane = self.rows * self.cols;
         for row in 0..self.rows {
             for col in 0..self.cols {
@@ -272,7 +272,7 @@ fn min_max_scale(values: &[f32]) -> Vec<u8> {
 }
 
 /// Draws a one-pixel frame just outside the rectangle at `(x, y)` of size `w` x `h`.
-fn frame(canvas: &mut Canvas, x: u32, y: u32, w: u32, h: u32) {
+pub(super) fn frame(canvas: &mut Canvas, x: u32, y: u32, w: u32, h: u32) {
     canvas.fill(x - 1, y - 1, w + 2, 1, SEPARATOR);
     canvas.fill(x - 1, y + h, w + 2, 1, SEPARATOR);
     canvas.fill(x - 1, y, 1, h, SEPARATOR);
@@ -282,7 +282,7 @@ fn frame(canvas: &mut Canvas, x: u32, y: u32, w: u32, h: u32) {
 /// `name` and a font size at which it fits in `max_width` pixels: the name shrinks from
 /// [`LABEL_SIZE`] down to [`MIN_LABEL_SIZE`], and if it is still too wide it is cut and ends
 /// with an ellipsis.
-fn fit_label(name: &str, max_width: u32) -> Result<(String, f64)> {
+pub(super) fn fit_label(name: &str, max_width: u32) -> Result<(String, f64)> {
     let mut size = LABEL_SIZE;
     while size > MIN_LABEL_SIZE && text_width(name, size)? > max_width {
         size -= 1.0;
@@ -297,7 +297,7 @@ fn fit_label(name: &str, max_width: u32) -> Result<(String, f64)> {
 }
 
 /// `n` as a pixel count, or `InvalidData` when it cannot be one.
-fn to_u32(n: usize) -> Result<u32> {
+pub(super) fn to_u32(n: usize) -> Result<u32> {
     u32::try_from(n).map_err(|_| Error::InvalidData(format!("{n} is too large for a picture")))
 }
 
