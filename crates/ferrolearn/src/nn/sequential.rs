@@ -149,6 +149,24 @@ mod tests {
     use rand_chacha::ChaCha8Rng;
 
     #[test]
+    fn first_filters_are_the_earliest_weight_over_the_input_channels() {
+        use crate::nn::init::Init;
+        use crate::nn::Conv2d;
+        let rng = &mut ChaCha8Rng::seed_from_u64(1);
+        let mut chain = Sequential::new();
+        chain
+            .push(BatchNorm::new(3))
+            .push(Conv2d::new(3, 4, 3, 1, 1, true, Init::default(), rng))
+            .push(Conv2d::new(4, 3, 3, 1, 1, true, Init::default(), rng));
+        let (name, filters) = chain.first_filters(3).expect("a convolution over RGB");
+        assert_eq!(
+            (name.as_str(), filters.shape()),
+            ("1.weight", &[4, 3, 3, 3][..])
+        );
+        assert!(chain.first_filters(1).is_none());
+    }
+
+    #[test]
     fn batch_norm_then_relu_or_gelu_runs_fused_with_the_same_values_and_gradients() {
         let x = Tensor::randn(&[4, 3, 5, 5], 0.0, 1.0, &mut ChaCha8Rng::seed_from_u64(3));
         for (kind, name) in [
