@@ -150,7 +150,7 @@ pub fn plot_mistakes<S: AsRef<str>>(
             "images need 1 (greyscale) or 3 (RGB) channels, got {channels}"
         )));
     }
-    if item == 0 || images.len() % item != 0 {
+    if item == 0 || !images.len().is_multiple_of(item) {
         return Err(Error::InvalidData(format!(
             "{} bytes are not a whole number of [{channels}, {height}, {width}] images",
             images.len()
