@@ -45,8 +45,8 @@ fn network_filters_and_mistakes() {
     let png = filters["png"].as_str().expect("png path");
     assert!(png.ends_with("filters.png"), "{png}");
     let p = picture(png);
-    // 20 greyscale 5 x 5 filters at scale 12 in a 5 x 4 grid with 1-pixel separators.
-    assert_eq!(p.dimensions(), (5 * 61 + 1, 4 * 61 + 1));
+    // 20 greyscale 5 x 5 filters at scale 12 in a 5 x 4 grid with 2-pixel separators.
+    assert_eq!(p.dimensions(), (5 * 62 + 2, 4 * 62 + 2));
     assert!(colours(&p) > 20);
 
     let out = dir.path("mistakes.png");

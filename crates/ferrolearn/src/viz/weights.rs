@@ -28,6 +28,9 @@ const TEMPLATE_SIDE: usize = 128;
 const FILTER_SIDE: usize = 64;
 /// Colour of the lines between filters and of the frame round each template.
 const SEPARATOR: [u8; 3] = [0, 0, 0];
+/// Width of the lines between filters: wide enough to tell the tiles apart when their edge
+/// weights are dark too.
+const LINE: u32 = 2;
 
 /// Draws the weights of a linear classifier as one picture per class, the "learned templates"
 /// of CS231n: which input pixels raise each class's score (bright) or lower it (dark).
@@ -116,7 +119,7 @@ pub fn plot_linear_templates<S: AsRef<str>>(
 }
 
 /// Draws the filters of a convolution layer (usually the first) as a grid of small tiles,
-/// separated by one-pixel black lines, to see what the layer looks for: edges, colour blobs,
+/// separated by two-pixel black lines, to see what the layer looks for: edges, colour blobs,
 /// or, in an untrained or broken layer, noise.
 ///
 /// `weights` is the layer's `[c_out, c_in, kh, kw]` weight in row-major order, as `shape`
@@ -145,13 +148,17 @@ pub fn plot_filters(path: impl AsRef<Path>, weights: &[f32], shape: [usize; 4]) 
     } else {
         (c_in, c_out)
     };
-    let width = cols as u64 * (tile.width as u64 + 1) + 1;
-    let height = rows as u64 * (tile.height as u64 + 1) + 1;
+    let line = u64::from(LINE);
+    let width = cols as u64 * (tile.width as u64 + line) + line;
+    let height = rows as u64 * (tile.height as u64 + line) + line;
     let mut canvas = Canvas::new(width, height, SEPARATOR)?;
     let cols = cols as u32; // fits: the canvas is at least `cols` pixels wide
     let origin = |k: usize| {
         let (col, row) = (k as u32 % cols, k as u32 / cols);
-        (1 + col * (tile.width + 1), 1 + row * (tile.height + 1))
+        (
+            LINE + col * (tile.width + LINE),
+            LINE + row * (tile.height + LINE),
+        )
     };
 
     let per_filter = c_in * kh * kw;
@@ -402,16 +409,16 @@ mod tests {
         let png = TempPng::new("filters-grey");
         plot_filters(png.path(), &weights, [4, 1, 2, 3]).expect("plot");
         let picture = png.read();
-        // Scale 64 / 3 = 21: tiles 63 x 42 in a 2 x 2 grid with 1-pixel lines.
-        assert_eq!(picture.dimensions(), (2 * 64 + 1, 2 * 43 + 1));
+        // Scale 64 / 3 = 21: tiles 63 x 42 in a 2 x 2 grid with 2-pixel lines.
+        assert_eq!(picture.dimensions(), (2 * 65 + 2, 2 * 44 + 2));
         let at = |x: u32, y: u32| picture.get_pixel(x, y).0;
-        assert_eq!(at(0, 10), [0, 0, 0]); // separator
-        assert_eq!(at(64, 10), [0, 0, 0]); // separator between columns
-        assert_eq!(at(10, 43), [0, 0, 0]); // separator between rows
-        assert_eq!(at(1, 1), [0, 0, 0]); // weight (0, 0): the minimum
-        assert_eq!(at(1 + 2 * 21, 1 + 21), [255, 255, 255]); // weight (1, 2): the maximum
-        assert_eq!(at(1 + 2 * 21, 1), [102, 102, 102]); // weight (0, 2) = 2 of 0..5
-        assert_eq!(at(65 + 2 * 21, 44 + 21), [255, 255, 255]); // fourth filter, maximum
+        assert_eq!(at(1, 10), [0, 0, 0]); // separator
+        assert_eq!(at(66, 10), [0, 0, 0]); // separator between columns
+        assert_eq!(at(10, 45), [0, 0, 0]); // separator between rows
+        assert_eq!(at(2, 2), [0, 0, 0]); // weight (0, 0): the minimum
+        assert_eq!(at(2 + 2 * 21, 2 + 21), [255, 255, 255]); // weight (1, 2): the maximum
+        assert_eq!(at(2 + 2 * 21, 2), [102, 102, 102]); // weight (0, 2) = 2 of 0..5
+        assert_eq!(at(67 + 2 * 21, 46 + 21), [255, 255, 255]); // fourth filter, maximum
     }
 
     #[test]
@@ -425,10 +432,10 @@ mod tests {
         let png = TempPng::new("filters-rgb");
         plot_filters(png.path(), &weights, [2, 3, 3, 3]).expect("plot");
         let picture = png.read();
-        assert_eq!(picture.dimensions(), (2 * 64 + 1, 64 + 1));
-        assert_eq!(picture.get_pixel(1, 1).0, [255, 0, 0]);
+        assert_eq!(picture.dimensions(), (2 * 65 + 2, 65 + 2));
+        assert_eq!(picture.get_pixel(2, 2).0, [255, 0, 0]);
         assert_eq!(picture.get_pixel(40, 40).0, [0, 0, 0]);
-        assert_eq!(picture.get_pixel(65 + 40, 40).0, [128, 128, 255]);
+        assert_eq!(picture.get_pixel(67 + 40, 40).0, [128, 128, 255]);
     }
 
     #[test]
@@ -438,7 +445,7 @@ mod tests {
         plot_filters(png.path(), &weights, [16, 6, 5, 5]).expect("plot");
         // Scale 12: tiles 60 x 60; 6 columns (input channels), 16 rows (filters).
         let picture = png.read();
-        assert_eq!(picture.dimensions(), (6 * 61 + 1, 16 * 61 + 1));
+        assert_eq!(picture.dimensions(), (6 * 62 + 2, 16 * 62 + 2));
         assert!(distinct_colours(&picture) > 3);
 
         let err = plot_filters(png.path(), &weights[1..], [16, 6, 5, 5]).expect_err("short");
