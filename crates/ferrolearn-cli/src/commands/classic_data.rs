@@ -239,7 +239,7 @@ fn load_images(
 }
 
 /// The first `n` images of `set` as rows of `item_len` features in `[0, 1]`.
-fn image_table(set: &Dataset, n: usize, name: DatasetName) -> anyhow::Result<Table> {
+pub fn image_table(set: &Dataset, n: usize, name: DatasetName) -> anyhow::Result<Table> {
     let d = set.item_len();
     let pixels = &set.images()[..n * d];
     let x = Array2::from_shape_vec(

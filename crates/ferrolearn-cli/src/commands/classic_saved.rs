@@ -22,6 +22,10 @@ pub struct SavedModel {
     pub feature_names: Vec<String>,
     /// The target column's name.
     pub target: String,
+    /// The image dataset it was fitted on (`--dataset`), if any: `visualize` reads its image
+    /// shape, class names and test images from it. Absent for CSV input and older runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<String>,
     /// For classifiers, the class (integer or name) of each label.
     pub classes: Option<Classes>,
     /// Figures on the training rows, when asked for (`fit --train-score`).

@@ -109,6 +109,7 @@ pub fn run(args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result<Exi
         hyperparameters: args.hyper.clone(),
         feature_names: split.train.feature_names.clone(),
         target: args.data.target.clone(),
+        dataset: args.data.dataset.map(|d| d.to_string()),
         classes: split.classes.clone(),
         train: train_metrics,
         test: test_metrics,

@@ -21,3 +21,5 @@ pub mod search;
 pub mod stdout;
 pub mod train;
 pub mod train_progress;
+pub mod visualize;
+pub mod visualize_classic;

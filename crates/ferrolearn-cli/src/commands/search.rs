@@ -102,6 +102,7 @@ fn refit(args: &Args, cv: &CvData, params: &ParamSet, dir: &Path) -> anyhow::Res
         hyperparameters: pipeline.hyper,
         feature_names: cv.feature_names.clone(),
         target: args.data.target.clone(),
+        dataset: args.data.dataset.map(|d| d.to_string()),
         classes: cv.classes.clone(),
         train: None,
         test: None,

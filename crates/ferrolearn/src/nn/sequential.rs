@@ -42,6 +42,29 @@ impl Sequential {
         self.layers.iter().map(|(name, _)| name.as_str())
     }
 
+    /// The filters of the first layer that convolves the input images, with their name: the
+    /// first `[c_out, channels, kh, kw]` weight, trainable (a convolution's) or frozen (a
+    /// patch-whitening layer's), of the earliest layer that has one; `None` when no layer
+    /// convolves `channels`-channel input (an MLP). What `ferrolearn visualize --what
+    /// filters` draws.
+    pub fn first_filters(&mut self, channels: usize) -> Option<(String, Tensor)> {
+        let is_filter = |t: &Tensor| t.shape().len() == 4 && t.shape()[1] == channels;
+        self.layers.iter_mut().find_map(|(name, layer)| {
+            let trainable = layer
+                .parameters()
+                .into_iter()
+                .find(|(_, v)| is_filter(v.value()))
+                .map(|(n, v)| (n, v.value().clone()));
+            let found = trainable.or_else(|| {
+                let buffers = layer.buffers_mut().into_iter();
+                buffers
+                    .map(|(n, t)| (n, t.clone()))
+                    .find(|(_, t)| is_filter(t))
+            });
+            found.map(|(n, t)| (format!("{name}.{n}"), t))
+        })
+    }
+
     /// Whether the chain has no layers (then it is the identity).
     pub fn is_empty(&self) -> bool {
         self.layers.is_empty()
@@ -124,6 +147,24 @@ mod tests {
     use crate::nn::{Activation, ActivationKind, BatchNorm, Context};
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
+
+    #[test]
+    fn first_filters_are_the_earliest_weight_over_the_input_channels() {
+        use crate::nn::init::Init;
+        use crate::nn::Conv2d;
+        let rng = &mut ChaCha8Rng::seed_from_u64(1);
+        let mut chain = Sequential::new();
+        chain
+            .push(BatchNorm::new(3))
+            .push(Conv2d::new(3, 4, 3, 1, 1, true, Init::default(), rng))
+            .push(Conv2d::new(4, 3, 3, 1, 1, true, Init::default(), rng));
+        let (name, filters) = chain.first_filters(3).expect("a convolution over RGB");
+        assert_eq!(
+            (name.as_str(), filters.shape()),
+            ("1.weight", &[4, 3, 3, 3][..])
+        );
+        assert!(chain.first_filters(1).is_none());
+    }
 
     #[test]
     fn batch_norm_then_relu_or_gelu_runs_fused_with_the_same_values_and_gradients() {

@@ -64,6 +64,27 @@ pub fn evaluate_with(
     })
 }
 
+/// The class probabilities `model` gives each item of `dataset` (the softmax of its logits,
+/// averaged over the views `tta` names), row-major `[N, n_classes]`: what
+/// [`most_confident_mistakes`](crate::viz::most_confident_mistakes) ranks.
+pub fn class_probabilities(
+    model: &mut dyn Module,
+    dataset: &Dataset,
+    normalizer: Option<&Normalizer>,
+    tta: Tta,
+) -> Result<Vec<f32>> {
+    let mut loader = Loader::new(dataset, EVAL_BATCH)?;
+    if let Some(n) = normalizer {
+        loader = loader.normalize(n.clone())?;
+    }
+    let mut probabilities = Vec::with_capacity(dataset.len() * dataset.num_classes());
+    for batch in loader.epoch(0) {
+        let logits = tta_logits(model, &batch.images, tta);
+        probabilities.extend_from_slice(Var::constant(logits).softmax(1).value().data());
+    }
+    Ok(probabilities)
+}
+
 /// The first `limit` items of `dataset` (all of them, borrowed, when `None` or larger).
 pub fn first_items(dataset: &Dataset, limit: Option<usize>) -> Cow<'_, Dataset> {
     match limit {

@@ -31,7 +31,7 @@ mod whiten;
 
 pub use checkpoint_every::CheckpointEvery;
 pub use config::{EmaConfig, OptimizerConfig, ScheduleConfig, TrainConfig};
-pub use evaluate::{evaluate, evaluate_with, first_items, Evaluation};
+pub use evaluate::{class_probabilities, evaluate, evaluate_with, first_items, Evaluation};
 pub use progress::{BatchProgress, EpochRecord, Silent, StopReason, TrainObserver};
 pub use run_dir::{fresh_run_dir, load_run, prepare_run_dir, write_metrics_csv, LoadedRun};
 pub use trainer::Trainer;

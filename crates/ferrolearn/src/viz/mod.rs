@@ -1,4 +1,5 @@
-//! Pictures: training curves, confusion matrices, weight templates and filters.
+//! Pictures: training curves, confusion matrices, weight templates and filters, and the most
+//! confident mistakes of a classifier.
 //!
 //! Every function takes plain data (numbers, shapes, names), not tensors or models, so that it
 //! serves the neural-network half and the classic half of the crate alike, and the CLI's `plot`
@@ -12,6 +13,7 @@
 
 mod confusion;
 mod curves;
+mod errors;
 mod font;
 mod output;
 mod text;
@@ -19,6 +21,7 @@ mod weights;
 
 pub use confusion::{format_confusion_matrix, plot_confusion_matrix};
 pub use curves::{plot_cost_curve, plot_training_curves, CurveSeries};
+pub use errors::{most_confident_mistakes, plot_mistakes, Mistake};
 pub use weights::{plot_filters, plot_linear_templates};
 
 #[cfg(test)]

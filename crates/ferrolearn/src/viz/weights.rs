@@ -28,6 +28,9 @@ const TEMPLATE_SIDE: usize = 128;
 const FILTER_SIDE: usize = 64;
 /// Colour of the lines between filters and of the frame round each template.
 const SEPARATOR: [u8; 3] = [0, 0, 0];
+/// Width of the lines between filters: wide enough to tell the tiles apart when their edge
+/// weights are dark too.
+const LINE: u32 = 2;
 
 /// Draws the weights of a linear classifier as one picture per class, the "learned templates"
 /// of CS231n: which input pixels raise each class's score (bright) or lower it (dark).
@@ -116,7 +119,7 @@ pub fn plot_linear_templates<S: AsRef<str>>(
 }
 
 /// Draws the filters of a convolution layer (usually the first) as a grid of small tiles,
-/// separated by one-pixel black lines, to see what the layer looks for: edges, colour blobs,
+/// separated by two-pixel black lines, to see what the layer looks for: edges, colour blobs,
 /// or, in an untrained or broken layer, noise.
 ///
 /// `weights` is the layer's `[c_out, c_in, kh, kw]` weight in row-major order, as `shape`
@@ -145,13 +148,17 @@ pub fn plot_filters(path: impl AsRef<Path>, weights: &[f32], shape: [usize; 4]) 
     } else {
         (c_in, c_out)
     };
-    let width = cols as u64 * (tile.width as u64 + 1) + 1;
-    let height = rows as u64 * (tile.height as u64 + 1) + 1;
+    let line = u64::from(LINE);
+    let width = cols as u64 * (tile.width as u64 + line) + line;
+    let height = rows as u64 * (tile.height as u64 + line) + line;
     let mut canvas = Canvas::new(width, height, SEPARATOR)?;
     let cols = cols as u32; // fits: the canvas is at least `cols` pixels wide
     let origin = |k: usize| {
         let (col, row) = (k as u32 % cols, k as u32 / cols);
-        (1 + col * (tile.width + 1), 1 + row * (tile.height + 1))
+        (
+            LINE + col * (tile.width + LINE),
+            LINE + row * (tile.height + LINE),
+        )
     };
 
     let per_filter = c_in * kh * kw;
@@ -171,7 +178,7 @@ pub fn plot_filters(path: impl AsRef<Path>, weights: &[f32], shape: [usize; 4]) 
 }
 
 /// The on-canvas size of one upscaled weight image.
-struct Tile {
+pub(super) struct Tile {
     /// Width of the weight image, in weights.
     cols: usize,
     /// Height of the weight image, in weights.
@@ -179,14 +186,14 @@ struct Tile {
     /// How many pixels a weight becomes along each side.
     scale: u32,
     /// Width on the canvas, in pixels.
-    width: u32,
+    pub(super) width: u32,
     /// Height on the canvas, in pixels.
-    height: u32,
+    pub(super) height: u32,
 }
 
 impl Tile {
     /// A tile for a `cols` x `rows` image, each weight drawn as a `scale` x `scale` square.
-    fn new(cols: usize, rows: usize, scale: usize) -> Result<Self> {
+    pub(super) fn new(cols: usize, rows: usize, scale: usize) -> Result<Self> {
         let scale = to_u32(scale)?;
         let width = to_u32(cols)?.saturating_mul(scale);
         let height = to_u32(rows)?.saturating_mul(scale);
@@ -201,7 +208,7 @@ impl Tile {
 
     /// Draws `values` (`channels` planes of `rows x cols` bytes, channel-major) with its
     /// top-left corner at `(x, y)`: one plane as grey, three as red, green and blue.
-    fn draw(&self, canvas: &mut Canvas, x: u32, y: u32, values: &[u8], channels: usize) {
+    pub(super) fn draw(&self, canvas: &mut Canvas, x: u32, y: u32, values: &[u8], channels: usize) {
         let plane = self.rows * self.cols;
         for row in 0..self.rows {
             for col in 0..self.cols {
@@ -272,7 +279,7 @@ fn min_max_scale(values: &[f32]) -> Vec<u8> {
 }
 
 /// Draws a one-pixel frame just outside the rectangle at `(x, y)` of size `w` x `h`.
-fn frame(canvas: &mut Canvas, x: u32, y: u32, w: u32, h: u32) {
+pub(super) fn frame(canvas: &mut Canvas, x: u32, y: u32, w: u32, h: u32) {
     canvas.fill(x - 1, y - 1, w + 2, 1, SEPARATOR);
     canvas.fill(x - 1, y + h, w + 2, 1, SEPARATOR);
     canvas.fill(x - 1, y, 1, h, SEPARATOR);
@@ -282,7 +289,7 @@ fn frame(canvas: &mut Canvas, x: u32, y: u32, w: u32, h: u32) {
 /// `name` and a font size at which it fits in `max_width` pixels: the name shrinks from
 /// [`LABEL_SIZE`] down to [`MIN_LABEL_SIZE`], and if it is still too wide it is cut and ends
 /// with an ellipsis.
-fn fit_label(name: &str, max_width: u32) -> Result<(String, f64)> {
+pub(super) fn fit_label(name: &str, max_width: u32) -> Result<(String, f64)> {
     let mut size = LABEL_SIZE;
     while size > MIN_LABEL_SIZE && text_width(name, size)? > max_width {
         size -= 1.0;
@@ -297,7 +304,7 @@ fn fit_label(name: &str, max_width: u32) -> Result<(String, f64)> {
 }
 
 /// `n` as a pixel count, or `InvalidData` when it cannot be one.
-fn to_u32(n: usize) -> Result<u32> {
+pub(super) fn to_u32(n: usize) -> Result<u32> {
     u32::try_from(n).map_err(|_| Error::InvalidData(format!("{n} is too large for a picture")))
 }
 
@@ -402,16 +409,16 @@ mod tests {
         let png = TempPng::new("filters-grey");
         plot_filters(png.path(), &weights, [4, 1, 2, 3]).expect("plot");
         let picture = png.read();
-        // Scale 64 / 3 = 21: tiles 63 x 42 in a 2 x 2 grid with 1-pixel lines.
-        assert_eq!(picture.dimensions(), (2 * 64 + 1, 2 * 43 + 1));
+        // Scale 64 / 3 = 21: tiles 63 x 42 in a 2 x 2 grid with 2-pixel lines.
+        assert_eq!(picture.dimensions(), (2 * 65 + 2, 2 * 44 + 2));
         let at = |x: u32, y: u32| picture.get_pixel(x, y).0;
-        assert_eq!(at(0, 10), [0, 0, 0]); // separator
-        assert_eq!(at(64, 10), [0, 0, 0]); // separator between columns
-        assert_eq!(at(10, 43), [0, 0, 0]); // separator between rows
-        assert_eq!(at(1, 1), [0, 0, 0]); // weight (0, 0): the minimum
-        assert_eq!(at(1 + 2 * 21, 1 + 21), [255, 255, 255]); // weight (1, 2): the maximum
-        assert_eq!(at(1 + 2 * 21, 1), [102, 102, 102]); // weight (0, 2) = 2 of 0..5
-        assert_eq!(at(65 + 2 * 21, 44 + 21), [255, 255, 255]); // fourth filter, maximum
+        assert_eq!(at(1, 10), [0, 0, 0]); // separator
+        assert_eq!(at(66, 10), [0, 0, 0]); // separator between columns
+        assert_eq!(at(10, 45), [0, 0, 0]); // separator between rows
+        assert_eq!(at(2, 2), [0, 0, 0]); // weight (0, 0): the minimum
+        assert_eq!(at(2 + 2 * 21, 2 + 21), [255, 255, 255]); // weight (1, 2): the maximum
+        assert_eq!(at(2 + 2 * 21, 2), [102, 102, 102]); // weight (0, 2) = 2 of 0..5
+        assert_eq!(at(67 + 2 * 21, 46 + 21), [255, 255, 255]); // fourth filter, maximum
     }
 
     #[test]
@@ -425,10 +432,10 @@ mod tests {
         let png = TempPng::new("filters-rgb");
         plot_filters(png.path(), &weights, [2, 3, 3, 3]).expect("plot");
         let picture = png.read();
-        assert_eq!(picture.dimensions(), (2 * 64 + 1, 64 + 1));
-        assert_eq!(picture.get_pixel(1, 1).0, [255, 0, 0]);
+        assert_eq!(picture.dimensions(), (2 * 65 + 2, 65 + 2));
+        assert_eq!(picture.get_pixel(2, 2).0, [255, 0, 0]);
         assert_eq!(picture.get_pixel(40, 40).0, [0, 0, 0]);
-        assert_eq!(picture.get_pixel(65 + 40, 40).0, [128, 128, 255]);
+        assert_eq!(picture.get_pixel(67 + 40, 40).0, [128, 128, 255]);
     }
 
     #[test]
@@ -438,7 +445,7 @@ mod tests {
         plot_filters(png.path(), &weights, [16, 6, 5, 5]).expect("plot");
         // Scale 12: tiles 60 x 60; 6 columns (input channels), 16 rows (filters).
         let picture = png.read();
-        assert_eq!(picture.dimensions(), (6 * 61 + 1, 16 * 61 + 1));
+        assert_eq!(picture.dimensions(), (6 * 62 + 2, 16 * 62 + 2));
         assert!(distinct_colours(&picture) > 3);
 
         let err = plot_filters(png.path(), &weights[1..], [16, 6, 5, 5]).expect_err("short");
