@@ -55,6 +55,17 @@ fn write_digit_png(path: &Path) {
     img.save(path).unwrap();
 }
 
+fn write_transparent_digit_png(path: &Path) {
+    // A black "1" on a transparent background, low in the picture and to the left.
+    let mut img = image::RgbaImage::from_pixel(80, 60, image::Rgba([0, 0, 0, 0]));
+    for y in 30..58 {
+        for x in 8..12 {
+            img.put_pixel(x, y, image::Rgba([0, 0, 0, 255]));
+        }
+    }
+    img.save(path).unwrap();
+}
+
 #[test]
 fn train_eval_predict_resume() {
     let run = temp_dir("run");
@@ -119,6 +130,58 @@ fn train_eval_predict_resume() {
     let p0 = top[0]["probability"].as_f64().unwrap();
     let p1 = top[1]["probability"].as_f64().unwrap();
     assert!(p0 >= p1 && p0 <= 1.0);
+
+    // A batch with an unreadable file and a transparent drawing: the others are still
+    // predicted, the bad one is reported, the exit status says something failed.
+    let corrupt = run.join("corrupt.png");
+    std::fs::write(&corrupt, b"\x89PNG not really").unwrap();
+    let transparent = run.join("transparent.png");
+    write_transparent_digit_png(&transparent);
+    let seen = run.join("seen");
+    let out = ferrolearn(&[
+        "predict",
+        "--run",
+        run_s,
+        png.to_str().unwrap(),
+        corrupt.to_str().unwrap(),
+        transparent.to_str().unwrap(),
+        "--save-input",
+        seen.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("corrupt.png") && !stderr.contains("panicked"),
+        "{stderr}"
+    );
+    let batch: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(batch["predictions"].as_array().unwrap().len(), 2);
+    assert!(batch["errors"][0]["error"]
+        .as_str()
+        .unwrap()
+        .contains("corrupt.png"));
+    // What the model saw: 28x28, the stroke bright on black, boxed to MNIST's 20 pixels
+    // and centred.
+    for name in ["one", "transparent"] {
+        let saw = image::open(seen.join(format!("{name}.input.png")))
+            .unwrap()
+            .to_luma8();
+        assert_eq!(saw.dimensions(), (28, 28));
+        assert_eq!(saw.get_pixel(0, 0).0, [0], "{name}: dark background");
+        let rows: Vec<u32> = (0..28)
+            .filter(|&y| (0..28).any(|x| saw.get_pixel(x, y).0[0] > 128))
+            .collect();
+        let (top, bottom) = (rows[0], *rows.last().unwrap());
+        assert!(
+            (19..=21).contains(&(bottom - top + 1)),
+            "{name}: {top}..{bottom}"
+        );
+        assert!(
+            (3..=5).contains(&top),
+            "{name}: centred vertically, top {top}"
+        );
+    }
 
     // Resuming a finished run trains nothing more and reports the same figures.
     let resumed = json(&ferrolearn(&[

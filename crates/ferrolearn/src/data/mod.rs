@@ -44,7 +44,7 @@ pub use dataset::Dataset;
 pub use idx::{read_idx, IdxArray};
 pub use loader::{Batch, Batches, Loader};
 pub use normalizer::Normalizer;
-pub use picture::{load_picture, Invert};
+pub use picture::{item_picture, load_picture, prepare_picture, Framing, Invert};
 pub use prefetch::Prefetch;
 pub use sets::{
     load, load_cifar10, load_fashion_mnist, load_mnist, resolve_data_dir, DatasetName, TrainTest,
