@@ -291,6 +291,14 @@ impl KMeansModel {
         })
     }
 
+    /// A model from validated row-major `[k, d]` centres.
+    pub(crate) fn from_parts(n_features: usize, centres: Vec<f64>) -> Self {
+        Self {
+            n_features,
+            centres,
+        }
+    }
+
     /// The number of clusters.
     pub fn k(&self) -> usize {
         self.centres.len() / self.n_features.max(1)
