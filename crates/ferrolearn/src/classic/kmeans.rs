@@ -8,7 +8,7 @@
 //!   inertia is kept (a later run replaces the best only when its inertia is lower and its
 //!   labels are not the same partition).
 //! * One iteration assigns every row to its nearest centre (GEMM,
-//!   [`super::kmeans_assign`]; ties to the lower centre index) and moves each centre to the
+//!   `kmeans_assign`; ties to the lower centre index) and moves each centre to the
 //!   mean of its rows. **Empty clusters** take the rows farthest from their current centres
 //!   (farthest first), which leave their old clusters.
 //! * Stops when the labels do not change (strict convergence), when the squared centre shift

@@ -4,7 +4,7 @@
 //! `n_local_trials = 2 + floor(ln k)` candidate rows, each with probability proportional to its
 //! squared distance to the closest centre chosen so far; keep the candidate that gives the
 //! lowest potential (sum of those closest squared distances once it is added). The squared
-//! distances go through GEMM ([`super::kmeans_assign::squared_distances`]).
+//! distances go through GEMM (`kmeans_assign::squared_distances`).
 
 use ndarray::{Array2, ArrayView2};
 use rand::{Rng, SeedableRng};

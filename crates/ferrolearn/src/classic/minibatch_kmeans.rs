@@ -130,7 +130,7 @@ impl MiniBatchKMeans {
                 dst.copy_from_slice(&flat[i * d..(i + 1) * d]);
             }
             since_reassign += batch;
-            let reassign = counts.iter().any(|&c| c == 0.0) || since_reassign >= 10 * k;
+            let reassign = counts.contains(&0.0) || since_reassign >= 10 * k;
             if reassign {
                 since_reassign = 0;
             }
