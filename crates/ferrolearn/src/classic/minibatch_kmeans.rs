@@ -36,7 +36,7 @@ use crate::{Error, Result};
 pub struct MiniBatchKMeans {
     /// Number of clusters, `>= 1` and at most the number of rows (default 8).
     pub k: usize,
-    /// Rows per step, `>= 1` (default 1024).
+    /// Rows per step, `>= 1` (default 1024; at most the number of rows).
     pub batch_size: usize,
     /// Most passes over the data, `>= 1` (default 100).
     pub max_iter: usize,
