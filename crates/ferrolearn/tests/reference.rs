@@ -10,6 +10,8 @@ mod case;
 mod classic;
 #[path = "reference_checks/init.rs"]
 mod init;
+#[path = "reference_checks/kmeans.rs"]
+mod kmeans;
 #[path = "reference_checks/ops.rs"]
 mod ops;
 #[path = "reference_checks/optim.rs"]
@@ -31,6 +33,7 @@ fn checker(family: &str) -> Option<Checker> {
         }
         "classic" => Some(classic::check),
         "init" => Some(init::check),
+        "kmeans" => Some(kmeans::check),
         "optimizers" | "schedules" => Some(optim::check),
         _ => None,
     }

@@ -13,6 +13,7 @@ use ferrolearn::viz::plot_confusion_matrix;
 use ndarray::Array2;
 
 use super::classic_data::{align, labels_in, read_table};
+use super::classic_model::ModelKind;
 use super::classic_saved::SavedModel;
 use super::stdout::print_json;
 
@@ -20,6 +21,13 @@ use super::stdout::print_json;
 /// it lacks the target column or a feature column.
 pub fn eval_classic(run_dir: &Path, data: &Path, json: bool) -> anyhow::Result<ExitCode> {
     let saved = SavedModel::load(run_dir)?;
+    if saved.model == ModelKind::Kmeans {
+        anyhow::bail!(
+            "{} holds a kmeans model, whose cluster ids are not scored against a target: use \
+             `ferrolearn predict` for the cluster of each row",
+            run_dir.display()
+        );
+    }
     let table = read_table(data, &saved.target)?;
     let x = align(&table, &saved.feature_names)?;
     match &saved.classes {

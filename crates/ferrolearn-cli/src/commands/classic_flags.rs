@@ -28,12 +28,14 @@ fn used_by(kind: ModelKind) -> &'static [&'static str] {
         ModelKind::Svm => &["c", "max_iter"],
         ModelKind::Multisvm => &["alpha", "lr", "epochs", "batch_size"],
         ModelKind::Perceptron => &["lr", "epochs"],
+        ModelKind::Kmeans => &["k", "n_init", "max_iter", "batch_size"],
     }
 }
 
 /// Every hyperparameter flag some model uses.
 const ALL: &[&str] = &[
     "k",
+    "n_init",
     "metric",
     "alpha",
     "degree",

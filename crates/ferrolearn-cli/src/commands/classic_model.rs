@@ -2,6 +2,7 @@
 //! model) that `fit`, `cv`, `search` and `predict` share.
 
 use clap::ValueEnum;
+use ferrolearn::classic::kmeans::KMeansModel;
 use ferrolearn::classic::knn::{FittedKnnClassifier, KnnClassifier, Metric};
 use ferrolearn::classic::linear::{
     FittedGdRegressor, FittedPolynomialRegression, GdRegressor, GdSchedule, LinearModel,
@@ -47,6 +48,9 @@ pub enum ModelKind {
     Multisvm,
     /// Perceptron, one-vs-rest for several classes (--lr, --epochs).
     Perceptron,
+    /// k-means clustering, unsupervised: `fit` only, the target is ignored (--k clusters,
+    /// --n-init, --max-iter, --batch-size for mini-batch k-means, fit --elbow).
+    Kmeans,
 }
 
 impl ModelKind {
@@ -67,6 +71,7 @@ impl ModelKind {
             ModelKind::Svm => "svm",
             ModelKind::Multisvm => "multisvm",
             ModelKind::Perceptron => "perceptron",
+            ModelKind::Kmeans => "kmeans",
         }
     }
 }
@@ -131,9 +136,13 @@ pub enum ScaleArg {
 #[derive(clap::Args, Debug, Clone, Serialize, Deserialize)]
 #[command(next_help_heading = "Hyperparameters")]
 pub struct Hyper {
-    /// knn: number of voting neighbours.
+    /// knn: number of voting neighbours; kmeans: number of clusters.
     #[arg(long, default_value_t = 5)]
     pub k: usize,
+    /// kmeans: seedings (k-means++) run, the lowest inertia kept.
+    #[arg(long, default_value_t = 1)]
+    #[serde(default = "one")]
+    pub n_init: usize,
     /// knn: distance.
     #[arg(long, value_enum, default_value_t = DistanceArg::L2)]
     pub metric: DistanceArg,
@@ -166,9 +175,11 @@ pub struct Hyper {
     pub epochs: usize,
     /// Rows per gradient step (solver gd, multisvm); 0 means all rows (batch gradient
     /// descent). Default 32 for linear/ridge, 200 for multisvm, all rows for logistic/softmax.
+    /// kmeans: rows per mini-batch (mini-batch k-means; without it, Lloyd on all rows).
     #[arg(long)]
     pub batch_size: Option<usize>,
-    /// Most iterations of lbfgs / fista (default 100) or passes of svm (default 1000).
+    /// Most iterations of lbfgs / fista (default 100), passes of svm (default 1000), Lloyd
+    /// iterations of kmeans (default 300) or its mini-batch passes (default 100).
     #[arg(long)]
     pub max_iter: Option<usize>,
     /// Feature scaling, fitted on the training rows only and saved with the model.
@@ -180,7 +191,8 @@ pub struct Hyper {
 }
 
 /// The names `search` accepts in `--grid` and `--range`.
-pub const PARAM_NAMES: &str = "k, metric, alpha, degree, c, penalty, l1_ratio, solver, lr, \
+pub const PARAM_NAMES: &str =
+    "k, n_init, metric, alpha, degree, c, penalty, l1_ratio, solver, lr, \
                                epochs, batch_size, max_iter, scale";
 
 impl Hyper {
@@ -198,6 +210,7 @@ impl Hyper {
         let set = ParamSet(vec![(name.to_string(), value.clone())]);
         match name.replace('-', "_").as_str() {
             "k" => self.k = set.get_usize(name)?,
+            "n_init" => self.n_init = set.get_usize(name)?,
             "metric" => self.metric = choice(name, value)?,
             "alpha" => self.alpha = Some(set.get_f64(name)?),
             "degree" => self.degree = set.get_usize(name)?,
@@ -277,6 +290,11 @@ impl Hyper {
     }
 }
 
+/// serde's default of `n_init` for models saved before the flag existed.
+fn one() -> usize {
+    1
+}
+
 /// A text value of a search parameter as one of an enum's command-line names.
 fn choice<T: ValueEnum>(name: &str, value: &ParamValue) -> Result<T> {
     let text = value.to_string();
@@ -290,6 +308,15 @@ fn choice<T: ValueEnum>(name: &str, value: &ParamValue) -> Result<T> {
             names.join(", ")
         ))
     })
+}
+
+/// What `cv`, `search` (and any supervised use) say of `--model kmeans`.
+fn clustering_error() -> Error {
+    Error::InvalidParameter(
+        "--model kmeans is unsupervised clustering: fit it with `ferrolearn fit --model kmeans` \
+         (cross-validation and search score predictions against a target)"
+            .into(),
+    )
 }
 
 fn solver_error(solver: SolverArg, kind: ModelKind) -> Error {
@@ -315,7 +342,7 @@ pub enum FittedScaler {
 
 impl FittedScaler {
     /// Fits the scaling `scale` (`Auto` has been resolved by the pipeline; it means none here).
-    fn fit(scale: ScaleArg, x: ArrayView2<f64>) -> Result<FittedScaler> {
+    pub(super) fn fit(scale: ScaleArg, x: ArrayView2<f64>) -> Result<FittedScaler> {
         Ok(match scale {
             ScaleArg::None | ScaleArg::Auto => FittedScaler::None,
             ScaleArg::Standard => FittedScaler::Standard(StandardScaler::default().fit(x)?),
@@ -323,7 +350,7 @@ impl FittedScaler {
         })
     }
 
-    fn transform<'a>(&self, x: ArrayView2<'a, f64>) -> Result<CowArray<'a, f64, Ix2>> {
+    pub(super) fn transform<'a>(&self, x: ArrayView2<'a, f64>) -> Result<CowArray<'a, f64, Ix2>> {
         Ok(match self {
             FittedScaler::None => CowArray::from(x),
             FittedScaler::Standard(s) => CowArray::from(s.transform(x)?),
@@ -354,6 +381,8 @@ pub enum FittedModel {
     LinearGd(FittedGdRegressor),
     /// Polynomial regression.
     Poly(FittedPolynomialRegression),
+    /// k-means centres (predicts cluster ids).
+    Kmeans(KMeansModel),
 }
 
 /// A scaler and the model fitted on the scaled rows: the unit that is saved and predicts.
@@ -437,6 +466,7 @@ impl Pipeline {
                 }
                 .fit(x, y)?,
             ),
+            ModelKind::Kmeans => return Err(clustering_error()),
             ModelKind::Linear | ModelKind::Ridge | ModelKind::Poly => {
                 return Err(Error::InvalidParameter(format!(
                     "--model {} is a regressor, not a classifier",
@@ -492,6 +522,7 @@ impl Pipeline {
             (ModelKind::Linear | ModelKind::Ridge | ModelKind::Poly, Some(s)) => {
                 return Err(solver_error(s, self.kind))
             }
+            (ModelKind::Kmeans, _) => return Err(clustering_error()),
             (kind, _) => {
                 return Err(Error::InvalidParameter(format!(
                     "--model {} is a classifier, not a regressor",
@@ -504,9 +535,9 @@ impl Pipeline {
 
 impl Pipeline {
     /// The scaling `--scale auto` stands for with this model and solver.
-    fn scale(&self) -> ScaleArg {
+    pub(super) fn scale(&self) -> ScaleArg {
         let iterative = match self.kind {
-            ModelKind::Knn | ModelKind::Poly => false,
+            ModelKind::Knn | ModelKind::Poly | ModelKind::Kmeans => false,
             ModelKind::Linear | ModelKind::Ridge => self.hyper.solver == Some(SolverArg::Gd),
             _ => true,
         };
@@ -560,6 +591,7 @@ impl FittedPipeline {
             FittedModel::Svm(m) => m,
             FittedModel::Multisvm(m) => m,
             FittedModel::Perceptron(m) => m,
+            FittedModel::Kmeans(m) => m,
             FittedModel::Linear(_) | FittedModel::LinearGd(_) | FittedModel::Poly(_) => {
                 return None
             }

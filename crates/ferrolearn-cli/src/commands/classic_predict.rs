@@ -8,6 +8,7 @@ use ferrolearn::classic::{Classifier, Regressor};
 use ferrolearn::data::Classes;
 
 use super::classic_data::{labels_in, read_features};
+use super::classic_model::ModelKind;
 use super::classic_report::Metrics;
 use super::classic_saved::SavedModel;
 use super::stdout::{print, print_json};
@@ -51,7 +52,8 @@ pub fn predict_classic(
             }
             table.write_record(&row)?;
         }
-        if let Some(y) = &truth {
+        // Cluster ids are not class labels: a kmeans model is never scored against a target.
+        if let Some(y) = truth.as_ref().filter(|_| saved.model != ModelKind::Kmeans) {
             if let Ok(t) = labels_in(y, classes, &source) {
                 metrics = Some(Metrics::classification(&t, &labels, classes.len())?);
             }

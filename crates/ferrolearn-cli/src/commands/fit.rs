@@ -46,6 +46,10 @@ pub struct Args {
     /// Print one JSON object with the final figures instead of the text report.
     #[arg(long, help_heading = "Output")]
     pub json: bool,
+    /// kmeans: fit every k in FROM..TO (inclusive, e.g. 2..10) and print k against inertia
+    /// (the elbow table) instead of fitting one --k; saves nothing.
+    #[arg(long, value_name = "FROM..TO")]
+    pub elbow: Option<String>,
 }
 
 /// Training and test rows with targets ready for the model: labels or real values.
@@ -61,6 +65,12 @@ struct Split {
 /// Fits, reports and saves.
 pub fn run(args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result<ExitCode> {
     super::classic_flags::refuse_unused(args.model, matches)?;
+    if args.model == ModelKind::Kmeans {
+        return super::classic_cluster::run(&args);
+    }
+    if args.elbow.is_some() {
+        anyhow::bail!("--elbow applies only to --model kmeans");
+    }
     let loaded = args.data.load()?;
     let split = split(&args, loaded.train, loaded.test)?;
     let pipeline = Pipeline {

@@ -1,6 +1,7 @@
 //! One module per subcommand: each parses its flags into an `Args` and has a `run`.
 
 pub mod bench;
+pub mod classic_cluster;
 pub mod classic_cv;
 pub mod classic_data;
 pub mod classic_eval;

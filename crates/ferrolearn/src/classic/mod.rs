@@ -42,6 +42,9 @@ pub trait Regressor {
     fn predict(&self, x: ArrayView2<f64>) -> Result<Array1<f64>>;
 }
 
+pub mod kmeans;
+mod kmeans_assign;
+pub mod kmeans_init;
 pub mod knn;
 pub mod lbfgs;
 pub mod linear;
@@ -49,6 +52,7 @@ mod linear_input;
 mod linear_kernels;
 pub mod linear_solver;
 pub mod logistic;
+pub mod minibatch_kmeans;
 pub mod multiclass_svm;
 pub mod penalty;
 pub mod perceptron;
