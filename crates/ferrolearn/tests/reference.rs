@@ -8,6 +8,8 @@
 mod case;
 #[path = "reference_checks/classic.rs"]
 mod classic;
+#[path = "reference_checks/features.rs"]
+mod features;
 #[path = "reference_checks/init.rs"]
 mod init;
 #[path = "reference_checks/ops.rs"]
@@ -30,6 +32,7 @@ fn checker(family: &str) -> Option<Checker> {
             Some(ops::check)
         }
         "classic" => Some(classic::check),
+        "features" => Some(features::check),
         "init" => Some(init::check),
         "optimizers" | "schedules" => Some(optim::check),
         _ => None,
