@@ -50,6 +50,9 @@ enum Command {
     Cv(commands::cv::Args),
     /// Grid or random search over a classic model's hyperparameters, scored by cross-validation.
     Search(commands::search::Args),
+    /// Compute hand-crafted image features (HOG, colour histograms) of a dataset's train and
+    /// test images and cache them on disk.
+    Features(commands::features::Args),
 }
 
 /// mimalloc's `mi_option_purge_delay` (position 15 of `mi_option_e` in mimalloc 2's
@@ -100,6 +103,7 @@ fn main() -> ExitCode {
             Command::Fit(args) => commands::fit::run(args, fit_matches.as_ref()),
             Command::Cv(args) => commands::cv::run(args, cv_matches.as_ref()),
             Command::Search(args) => commands::search::run(args, search_matches.as_ref()),
+            Command::Features(args) => commands::features::run(args),
         })
     });
     match result {

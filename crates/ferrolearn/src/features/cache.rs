@@ -78,11 +78,7 @@ impl FeatureSet {
                 self.item_shape
             )));
         }
-        let values: Vec<u8> = self
-            .features
-            .iter()
-            .flat_map(|v| v.to_le_bytes())
-            .collect();
+        let values: Vec<u8> = self.features.iter().flat_map(|v| v.to_le_bytes()).collect();
         let [c, h, w] = self.item_shape;
         let metadata = HashMap::from([
             ("format".to_string(), FORMAT.to_string()),
@@ -163,13 +159,20 @@ impl FeatureSet {
                 field("version")?
             )));
         }
-        let n: usize = field("images")?
-            .parse()
-            .map_err(|_| bad(format!("metadata images `{}` is not a count", meta["images"])))?;
-        let item_shape = parse_shape(field("item_shape")?)
-            .ok_or_else(|| bad(format!("metadata item_shape `{}` is not CxHxW", meta["item_shape"])))?;
-        let kinds = parse_kinds(field("kinds")?)
-            .map_err(|e| bad(format!("metadata kinds: {e}")))?;
+        let n: usize = field("images")?.parse().map_err(|_| {
+            bad(format!(
+                "metadata images `{}` is not a count",
+                meta["images"]
+            ))
+        })?;
+        let item_shape = parse_shape(field("item_shape")?).ok_or_else(|| {
+            bad(format!(
+                "metadata item_shape `{}` is not CxHxW",
+                meta["item_shape"]
+            ))
+        })?;
+        let kinds =
+            parse_kinds(field("kinds")?).map_err(|e| bad(format!("metadata kinds: {e}")))?;
         let d = feature_len(&kinds, item_shape).map_err(|e| bad(format!("metadata kinds: {e}")))?;
         let tensor = |name: &str, dtype: Dtype, shape: &[usize]| {
             let view = st
@@ -213,7 +216,12 @@ impl FeatureSet {
 }
 
 /// A tensor view of `data`, its errors naming `path`.
-fn view<'a>(path: &Path, dtype: Dtype, shape: Vec<usize>, data: &'a [u8]) -> Result<TensorView<'a>> {
+fn view<'a>(
+    path: &Path,
+    dtype: Dtype,
+    shape: Vec<usize>,
+    data: &'a [u8],
+) -> Result<TensorView<'a>> {
     TensorView::new(dtype, shape, data).map_err(|e| Error::format(path, e.to_string()))
 }
 
@@ -292,7 +300,10 @@ mod tests {
         );
         let asked = set("mnist", "hog").key;
         let err = FeatureSet::load(&path, &asked).unwrap_err().to_string();
-        assert!(err.contains("of cifar-10 train") && err.contains("of mnist train"), "{err}");
+        assert!(
+            err.contains("of cifar-10 train") && err.contains("of mnist train"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -302,13 +313,17 @@ mod tests {
         original.save(&path).unwrap();
         let bytes = fs::read(&path).unwrap();
         fs::write(&path, &bytes[..bytes.len() - 7]).unwrap();
-        let err = FeatureSet::load(&path, &original.key).unwrap_err().to_string();
+        let err = FeatureSet::load(&path, &original.key)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("truncated"), "{err}");
         let mut altered = bytes.clone();
         let last = altered.len() - 9; // inside the features tensor
         altered[last] ^= 0x40;
         fs::write(&path, &altered).unwrap();
-        let err = FeatureSet::load(&path, &original.key).unwrap_err().to_string();
+        let err = FeatureSet::load(&path, &original.key)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("corrupt"), "{err}");
         fs::write(&path, b"hello").unwrap();
         assert!(FeatureSet::read(&path).is_err());

@@ -228,13 +228,18 @@ mod tests {
 
     #[test]
     fn bad_settings_and_shapes_are_refused() {
-        let err = ColorHistogram::new(ColorSpace::Hsv, 0).unwrap_err().to_string();
+        let err = ColorHistogram::new(ColorSpace::Hsv, 0)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("bins"), "{err}");
         let err = ColorHistogram::default()
             .output_len([1, 28, 28])
             .unwrap_err()
             .to_string();
-        assert!(err.contains("3 channels") && err.contains("space=rgb"), "{err}");
+        assert!(
+            err.contains("3 channels") && err.contains("space=rgb"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -240,7 +240,13 @@ impl Hog {
             return;
         }
         let plane = h * w;
-        let value = |v: f64| if self.params.transform_sqrt { v.sqrt() } else { v };
+        let value = |v: f64| {
+            if self.params.transform_sqrt {
+                v.sqrt()
+            } else {
+                v
+            }
+        };
         let planes = if grey_of_colour {
             s.planes.clear();
             s.planes.extend((0..plane).map(|i| {
@@ -250,8 +256,7 @@ impl Hog {
             1
         } else {
             s.planes.clear();
-            s.planes
-                .extend(image.iter().map(|&v| value(f64::from(v))));
+            s.planes.extend(image.iter().map(|&v| value(f64::from(v))));
             c
         };
         self.vote_float(planes, [h, w], s);

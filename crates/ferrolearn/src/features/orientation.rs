@@ -128,7 +128,9 @@ mod tests {
         let bins = OrientationBins::new(7);
         let table = IntegerBins::new(&bins);
         for (r, c) in [(-255, 255), (3, -4), (0, 0), (255, -1), (-17, -200)] {
-            let direct = bins.bin(f64::from(r), f64::from(c)).map_or(NO_BIN, |b| b as u8);
+            let direct = bins
+                .bin(f64::from(r), f64::from(c))
+                .map_or(NO_BIN, |b| b as u8);
             assert_eq!(table.bin(r, c), direct, "gradient ({r}, {c})");
         }
     }
