@@ -53,6 +53,9 @@ enum Command {
     /// Draw what a saved run learned: class templates of a linear model, first-layer filters
     /// of a network, or its most confident mistakes on the test set.
     Visualize(commands::visualize::Args),
+    /// Compute hand-crafted image features (HOG, colour histograms) of a dataset's train and
+    /// test images and cache them on disk.
+    Features(commands::features::Args),
 }
 
 /// mimalloc's `mi_option_purge_delay` (position 15 of `mi_option_e` in mimalloc 2's
@@ -104,6 +107,7 @@ fn main() -> ExitCode {
             Command::Cv(args) => commands::cv::run(args, cv_matches.as_ref()),
             Command::Search(args) => commands::search::run(args, search_matches.as_ref()),
             Command::Visualize(args) => commands::visualize::run(args),
+            Command::Features(args) => commands::features::run(args),
         })
     });
     match result {

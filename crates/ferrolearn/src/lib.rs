@@ -20,6 +20,7 @@ pub mod autograd;
 pub mod classic;
 pub mod data;
 pub mod error;
+pub mod features;
 pub mod metrics;
 pub mod nn;
 pub mod optim;

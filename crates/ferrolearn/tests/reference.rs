@@ -8,6 +8,8 @@
 mod case;
 #[path = "reference_checks/classic.rs"]
 mod classic;
+#[path = "reference_checks/features.rs"]
+mod features;
 #[path = "reference_checks/init.rs"]
 mod init;
 #[path = "reference_checks/kmeans.rs"]
@@ -32,6 +34,7 @@ fn checker(family: &str) -> Option<Checker> {
             Some(ops::check)
         }
         "classic" => Some(classic::check),
+        "features" => Some(features::check),
         "init" => Some(init::check),
         "kmeans" => Some(kmeans::check),
         "optimizers" | "schedules" => Some(optim::check),

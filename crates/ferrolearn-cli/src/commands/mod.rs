@@ -12,6 +12,7 @@ pub mod classic_report;
 pub mod classic_saved;
 pub mod cv;
 pub mod eval;
+pub mod features;
 pub mod fit;
 pub mod gradcheck;
 pub mod model;
