@@ -50,6 +50,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         classes: Some(Classes::Integers((0..k as i64).collect())),
         train: None,
         test: None,
+        dataset: args.data.dataset.map(|d| d.to_string()),
         pipeline: FittedPipeline {
             scaler,
             model: FittedModel::Kmeans(fitted.model.clone()),
