@@ -122,6 +122,15 @@ impl TimeBudget {
             * (costs.final_images * costs.final_passes.max(1)) as f64
     }
 
+    /// The clock reading after which no step may start: the budget less a third of the
+    /// margin (the speed drifts on a shared machine), the final evaluation and the last
+    /// checkpoint.
+    pub fn deadline(&self, m: &Measured, costs: &BudgetCosts) -> f64 {
+        self.seconds * (1.0 - MARGIN / 3.0)
+            - self.final_eval_seconds(m, costs)
+            - costs.checkpoint_seconds
+    }
+
     /// The total number of training steps (at least those done) that fits: what is left of
     /// the budget after the margin and the final evaluation, divided by the cost of one step
     /// plus its share of the per-epoch validation and checkpoint.
@@ -250,6 +259,8 @@ mod tests {
         // A step costs 2 + 1/10 s: floor(858 / 2.1) = 408 more steps.
         assert!((budget.final_eval_seconds(&m, &costs) - 72.0).abs() < 1e-9);
         assert_eq!(budget.fit(&m, &costs), 13 + 408);
+        // No step starts after 990 - 72 - 1 s: the last checkpoint and evaluation fit.
+        assert!((budget.deadline(&m, &costs) - 917.0).abs() < 1e-9);
         // Validation after every epoch makes steps dearer: 2 + (0.001 * 5000 + 1) / 10 = 2.6.
         let with_val = BudgetCosts {
             val_images: 5000,

@@ -484,7 +484,7 @@ impl Trainer {
         let Some(b) = &mut self.budget else { return };
         b.steps_here += 1;
         if let Some((m, costs)) = &b.measured {
-            let deadline = b.budget.seconds() - b.budget.final_eval_seconds(m, costs);
+            let deadline = b.budget.deadline(m, costs);
             // Stop when another step at the measured speed would eat into the reserve.
             let unfinished = self.state.total_steps > Some(self.state.steps_done);
             if unfinished && b.clock.seconds() + m.step_seconds > deadline {
