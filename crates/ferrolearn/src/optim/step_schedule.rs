@@ -18,6 +18,16 @@ fn check_fraction(name: &str, value: f64) -> Result<()> {
     require(name, value, (0.0..1.0).contains(&value), "in [0, 1)")
 }
 
+/// Checks a warm-up's first rate as a fraction of the peak: in `[0, 1]`.
+fn check_start(start: f64) -> Result<()> {
+    require(
+        "start_factor",
+        start,
+        (0.0..=1.0).contains(&start),
+        "in [0, 1]",
+    )
+}
+
 /// `frac = k / T` (0 for an empty run).
 fn fraction(step: u64, total: u64) -> f64 {
     if total == 0 {
@@ -68,12 +78,7 @@ impl WarmupLinear {
     /// The same schedule warming up from `start * peak_lr` instead of 0 (airbench94 starts
     /// at 0.2); checks `start` in `[0, 1]`.
     pub fn starting_at(self, start: f64) -> Result<WarmupLinear> {
-        require(
-            "start_factor",
-            start,
-            (0.0..=1.0).contains(&start),
-            "in [0, 1]",
-        )?;
+        check_start(start)?;
         Ok(WarmupLinear { start, ..self })
     }
 
@@ -122,12 +127,7 @@ impl WarmupCosine {
     /// The same schedule warming up from `start * peak_lr` instead of 0 (airbench94 starts
     /// at 0.2); checks `start` in `[0, 1]`.
     pub fn starting_at(self, start: f64) -> Result<WarmupCosine> {
-        require(
-            "start_factor",
-            start,
-            (0.0..=1.0).contains(&start),
-            "in [0, 1]",
-        )?;
+        check_start(start)?;
         Ok(WarmupCosine { start, ..self })
     }
 

@@ -9,6 +9,20 @@ use crate::{Error, Result};
 /// Images the whitening filters are fitted on: the first 5,000, as airbench does.
 const FIT_IMAGES: usize = 5000;
 
+/// The name, kernel and eps of the model's [`LayerSpec::PatchWhitening`] first layer, if it
+/// starts with one.
+fn whitening_layer(config: &TrainConfig) -> Option<(String, usize, f64)> {
+    let first = config.model.layers.first()?;
+    let LayerSpec::PatchWhitening { kernel, eps } = first.spec else {
+        return None;
+    };
+    Some((
+        first.name.clone().unwrap_or_else(|| "0".into()),
+        kernel,
+        eps,
+    ))
+}
+
 /// When the model starts with a [`LayerSpec::PatchWhitening`] layer, sets its frozen filters
 /// from the patches of the first [`FIT_IMAGES`] training images as the model sees them
 /// (normalised when the run normalises, not augmented). Other models are left alone.
@@ -18,10 +32,7 @@ pub(super) fn fit_whitening(
     train: &Dataset,
     normalizer: Option<&Normalizer>,
 ) -> Result<()> {
-    let Some(first) = config.model.layers.first() else {
-        return Ok(());
-    };
-    let LayerSpec::PatchWhitening { kernel, eps } = first.spec else {
+    let Some((layer, kernel, eps)) = whitening_layer(config) else {
         return Ok(());
     };
     let count = train.len().min(FIT_IMAGES);
@@ -35,7 +46,7 @@ pub(super) fn fit_whitening(
         Error::InvalidParameter("patch whitening: no training image to fit it on".into())
     })?;
     let filters = whitening_filters(&batch.images, kernel, eps)?;
-    let name = format!("{}.weight", first.name.as_deref().unwrap_or("0"));
+    let name = format!("{layer}.weight");
     let mut buffers = model.buffers_mut();
     let (_, weight) = buffers
         .iter_mut()
@@ -62,14 +73,12 @@ pub(super) fn frozen_whitening_bias(
     let Some(epochs) = config.whitening_bias_epochs else {
         return Ok(None);
     };
-    let first = config.model.layers.first();
-    let whitening = first.filter(|l| matches!(l.spec, LayerSpec::PatchWhitening { .. }));
-    let Some(layer) = whitening else {
+    let Some((layer, _, _)) = whitening_layer(config) else {
         return Err(Error::InvalidParameter(
             "whitening_bias_epochs: the model does not start with a patch_whitening layer".into(),
         ));
     };
-    let name = format!("{}.bias", layer.name.as_deref().unwrap_or("0"));
+    let name = format!("{layer}.bias");
     let index = model
         .parameters()
         .iter()
