@@ -1,5 +1,5 @@
 //! 2-d convolution (cross-correlation, as in PyTorch): im2col + GEMM in general, Winograd
-//! F(2x2, 3x3) for wide 3x3 stride-1 layers (`winograd.rs`).
+//! F(4x4, 3x3) for 3x3 stride-1 layers of 16 channels or more (`winograd.rs`).
 //!
 //! Layouts: input `[N, C_in, H, W]`, weight `[C_out, C_in, kH, kW]`, bias `[C_out]`, output
 //! `[N, C_out, H', W']`, all dense row-major `f32`; zero padding, dilation 1, one group.
@@ -185,3 +185,4 @@ fn sum_partials(
         }
     }
 }
+

@@ -1,293 +1,345 @@
-//! The per-tile transforms of Winograd F(2x2, 3x3) and their adjoints, vectorised across a
-//! row of tiles.
+//! The per-tile transforms of Winograd F(4x4, 3x3) and their adjoints, vectorised across all
+//! the tiles of a block.
 //!
-//! Neighbouring tiles start two columns apart, so a zero-padded plane is kept split into its
-//! even and odd columns (`e[r][k] = p[r][2k]`, `o[r][k] = p[r][2k + 1]`, `tw + 1` each): the
-//! four columns of tile `tx` are then `e[tx], o[tx], e[tx + 1], o[tx + 1]`, and each of the 16
-//! transformed values of a row of tiles is one element-wise combination of contiguous slices,
-//! written as a contiguous run into the GEMM operand (`v[xi * xs + base + ty * tw + tx]`).
-//! `tmp` is scratch of at least `8 (tw + 1)` values.
+//! A block holds `tt` tiles (every tile of a few whole images). For one channel, the 36 values
+//! of every tile's 6x6 input window are first gathered into `d[(6 r + c) tt + tile]`, so each
+//! transform is a handful of element-wise combinations of `tt`-long rows, written straight
+//! into the GEMM operand as contiguous runs (`v[xi * xs + base + tile]`). The outputs go the
+//! other way: the 36 GEMM results of a channel are combined into 16 rows of tile outputs
+//! (`o[(4 r + c) tt + tile]`) and then scattered into the output planes.
+//!
+//! The matrices are those of Lavin and Gray (2016) with points `0, ±1, ±2, ∞`:
+//! `B^T` ([`bt6`]), `G` ([`g6`]) and `A^T` ([`at4`]); the adjoints use their transposes
+//! ([`b6`], [`g3`], [`a6`]).
 
 use super::winograd::Tiling;
 use super::Conv2dGeometry;
 
-/// `dst[i] = f(a[i], b[i], c[i], d[i])` (zip chains vectorise).
+/// `o = B^T x` element-wise over six input rows (`B^T` is 6x6).
 #[inline(always)]
-fn comb4(
-    dst: &mut [f32],
-    a: &[f32],
-    b: &[f32],
-    c: &[f32],
-    d: &[f32],
-    f: impl Fn(f32, f32, f32, f32) -> f32,
-) {
-    for ((((o, &a), &b), &c), &d) in dst.iter_mut().zip(a).zip(b).zip(c).zip(d) {
-        *o = f(a, b, c, d);
+fn bt6(o: [&mut [f32]; 6], x: [&[f32]; 6]) {
+    let [o0, o1, o2, o3, o4, o5] = o;
+    let n = o0.len();
+    let (o1, o2, o3, o4, o5) = (
+        &mut o1[..n],
+        &mut o2[..n],
+        &mut o3[..n],
+        &mut o4[..n],
+        &mut o5[..n],
+    );
+    let [x0, x1, x2, x3, x4, x5] = x.map(|s| &s[..n]);
+    for k in 0..n {
+        let (a, b, c, d, e, f) = (x0[k], x1[k], x2[k], x3[k], x4[k], x5[k]);
+        o0[k] = 4.0 * a - 5.0 * c + e;
+        o1[k] = (d + e) - 4.0 * (b + c);
+        o2[k] = (e - d) + 4.0 * (b - c);
+        o3[k] = (e - c) + 2.0 * (d - b);
+        o4[k] = (e - c) - 2.0 * (d - b);
+        o5[k] = 4.0 * b - 5.0 * d + f;
     }
 }
 
-/// `dst[i] += f(a[i], b[i], c[i], d[i])`.
+/// `o = B x` element-wise (the transpose of [`bt6`]).
 #[inline(always)]
-fn acc4(
-    dst: &mut [f32],
-    a: &[f32],
-    b: &[f32],
-    c: &[f32],
-    d: &[f32],
-    f: impl Fn(f32, f32, f32, f32) -> f32,
-) {
-    for ((((o, &a), &b), &c), &d) in dst.iter_mut().zip(a).zip(b).zip(c).zip(d) {
-        *o += f(a, b, c, d);
+fn b6(o: [&mut [f32]; 6], x: [&[f32]; 6]) {
+    let [o0, o1, o2, o3, o4, o5] = o;
+    let n = o0.len();
+    let (o1, o2, o3, o4, o5) = (
+        &mut o1[..n],
+        &mut o2[..n],
+        &mut o3[..n],
+        &mut o4[..n],
+        &mut o5[..n],
+    );
+    let [x0, x1, x2, x3, x4, x5] = x.map(|s| &s[..n]);
+    for k in 0..n {
+        let (a, b, c, d, e, f) = (x0[k], x1[k], x2[k], x3[k], x4[k], x5[k]);
+        o0[k] = 4.0 * a;
+        o1[k] = 4.0 * (c - b + f) + 2.0 * (e - d);
+        o2[k] = -5.0 * a - 4.0 * (b + c) - (d + e);
+        o3[k] = (b - c) + 2.0 * (d - e) - 5.0 * f;
+        o4[k] = a + b + c + d + e;
+        o5[k] = f;
     }
 }
 
-/// Copies plane `x` (`[H, W]`) into the split padded plane (`pe`, `po`: `[ph, tw + 1]`) at
-/// offset (`pad_h`, `pad_w`), zeros elsewhere.
-pub(super) fn split_pad(g: &Conv2dGeometry, t: &Tiling, x: &[f32], pe: &mut [f32], po: &mut [f32]) {
+/// `o = A^T x + bias` element-wise (`A^T` is 4x6).
+#[inline(always)]
+fn at4(o: [&mut [f32]; 4], x: [&[f32]; 6], bias: f32) {
+    let [o0, o1, o2, o3] = o;
+    let n = o0.len();
+    let (o1, o2, o3) = (&mut o1[..n], &mut o2[..n], &mut o3[..n]);
+    let [x0, x1, x2, x3, x4, x5] = x.map(|s| &s[..n]);
+    for k in 0..n {
+        let (a, b, c, d, e, f) = (x0[k], x1[k], x2[k], x3[k], x4[k], x5[k]);
+        let (s1, d1, s2, d2) = (b + c, b - c, d + e, d - e);
+        o0[k] = a + s1 + s2 + bias;
+        o1[k] = d1 + 2.0 * d2 + bias;
+        o2[k] = s1 + 4.0 * s2 + bias;
+        o3[k] = d1 + 8.0 * d2 + f + bias;
+    }
+}
+
+/// `o = A x` element-wise (the transpose of [`at4`]: 4 inputs, 6 outputs).
+#[inline(always)]
+fn a6(o: [&mut [f32]; 6], x: [&[f32]; 4]) {
+    let [o0, o1, o2, o3, o4, o5] = o;
+    let n = o0.len();
+    let (o1, o2, o3, o4, o5) = (
+        &mut o1[..n],
+        &mut o2[..n],
+        &mut o3[..n],
+        &mut o4[..n],
+        &mut o5[..n],
+    );
+    let [x0, x1, x2, x3] = x.map(|s| &s[..n]);
+    for k in 0..n {
+        let (a, b, c, d) = (x0[k], x1[k], x2[k], x3[k]);
+        let (ac, bd, ac4, bd8) = (a + c, b + d, a + 4.0 * c, 2.0 * b + 8.0 * d);
+        o0[k] = a;
+        o1[k] = ac + bd;
+        o2[k] = ac - bd;
+        o3[k] = ac4 + bd8;
+        o4[k] = ac4 - bd8;
+        o5[k] = d;
+    }
+}
+
+/// `G g` for one 3-vector (`G` is 6x3).
+#[inline(always)]
+pub(super) fn g6([a, b, c]: [f32; 3]) -> [f32; 6] {
+    let (ac, p, q) = (a + c, a / 24.0 + c / 6.0, b / 12.0);
+    [a / 4.0, -(ac + b) / 6.0, -(ac - b) / 6.0, p + q, p - q, c]
+}
+
+/// `G^T d` for one 6-vector (the transpose of [`g6`]).
+#[inline(always)]
+pub(super) fn g3([a, b, c, d, e, f]: [f32; 6]) -> [f32; 3] {
+    [
+        a / 4.0 - (b + c) / 6.0 + (d + e) / 24.0,
+        (c - b) / 6.0 + (d - e) / 12.0,
+        (d + e - b - c) / 6.0 + f,
+    ]
+}
+
+/// `K` disjoint mutable slices of `len` values starting at the ascending `offsets` of `buf`.
+fn slices_mut<const K: usize>(buf: &mut [f32], offsets: [usize; K], len: usize) -> [&mut [f32]; K] {
+    let mut out: [&mut [f32]; K] = std::array::from_fn(|_| Default::default());
+    let (mut rest, mut at) = (buf, 0);
+    for (slot, off) in out.iter_mut().zip(offsets) {
+        let (_, tail) = std::mem::take(&mut rest).split_at_mut(off - at);
+        let (head, tail) = tail.split_at_mut(len);
+        *slot = head;
+        rest = tail;
+        at = off + len;
+    }
+    out
+}
+
+/// `K` slices of `len` values of `buf` at `offsets`.
+fn slices<const K: usize>(buf: &[f32], offsets: [usize; K], len: usize) -> [&[f32]; K] {
+    offsets.map(|o| &buf[o..o + len])
+}
+
+/// Copies plane `x` (`[H, W]`) into the padded plane `p` (`[ph, pw]`) at offset
+/// (`pad_h`, `pad_w`), zeros elsewhere.
+pub(super) fn pad(g: &Conv2dGeometry, t: &Tiling, x: &[f32], p: &mut [f32]) {
     let (p0, p1) = g.padding;
-    let q = t.tw + 1;
-    pe.fill(0.0);
-    po.fill(0.0);
+    p.fill(0.0);
     for (iy, row) in x.chunks_exact(g.w).enumerate() {
-        let r = (iy + p0) * q;
-        // Input column ix lands in padded column ix + p1.
-        let first_even = p1 % 2;
-        let (even_dst, odd_dst) = (&mut pe[r..r + q], &mut po[r..r + q]);
-        let (ed, od) = if first_even == 0 {
-            (even_dst, odd_dst)
-        } else {
-            (odd_dst, even_dst)
-        };
-        // Columns ix = 0, 2, 4, ... go to `ed` from (p1) / 2, the others to `od`.
-        for (d, s) in ed[p1 / 2..].iter_mut().zip(row.iter().step_by(2)) {
-            *d = *s;
-        }
-        let start = p1.div_ceil(2);
-        for (d, s) in od[start..].iter_mut().zip(row.iter().skip(1).step_by(2)) {
-            *d = *s;
-        }
+        let at = (iy + p0) * t.pw + p1;
+        p[at..at + g.w].copy_from_slice(row);
     }
 }
 
-/// The inverse of [`split_pad`] without the padding: `x[iy][ix] = p[iy + pad_h][ix + pad_w]`.
-pub(super) fn crop_unsplit(g: &Conv2dGeometry, t: &Tiling, pe: &[f32], po: &[f32], x: &mut [f32]) {
+/// The inverse of [`pad`]: `x[iy][ix] = p[iy + pad_h][ix + pad_w]`.
+pub(super) fn crop(g: &Conv2dGeometry, t: &Tiling, p: &[f32], x: &mut [f32]) {
     let (p0, p1) = g.padding;
-    let q = t.tw + 1;
     for (iy, row) in x.chunks_exact_mut(g.w).enumerate() {
-        let r = (iy + p0) * q;
-        let (es, os) = if p1 % 2 == 0 {
-            (&pe[r..r + q], &po[r..r + q])
-        } else {
-            (&po[r..r + q], &pe[r..r + q])
-        };
-        for (d, s) in row.iter_mut().step_by(2).zip(&es[p1 / 2..]) {
-            *d = *s;
-        }
-        for (d, s) in row.iter_mut().skip(1).step_by(2).zip(&os[p1.div_ceil(2)..]) {
-            *d = *s;
+        let at = (iy + p0) * t.pw + p1;
+        row.copy_from_slice(&p[at..at + g.w]);
+    }
+}
+
+/// Gathers the 6x6 input window of every tile of padded plane `p` into
+/// `d[(6 r + c) tt + at + tile]`.
+pub(super) fn gather_windows(t: &Tiling, p: &[f32], d: &mut [f32], at: usize, tt: usize) {
+    for r in 0..6 {
+        for c in 0..6 {
+            let dst = &mut d[(6 * r + c) * tt + at..][..t.tiles()];
+            for (ty, run) in dst.chunks_exact_mut(t.tw).enumerate() {
+                let row = &p[(4 * ty + r) * t.pw + c..];
+                for (v, s) in run.iter_mut().zip(row.iter().step_by(4)) {
+                    *v = *s;
+                }
+            }
         }
     }
 }
 
-/// Writes `V = B^T d B` of every tile of a split padded plane into `v[xi * xs + base + t]`.
+/// Adds `w[(6 r + c) tt + at + tile]` onto the 6x6 input window of every tile of padded plane
+/// `p`: the adjoint of [`gather_windows`].
+pub(super) fn scatter_windows(t: &Tiling, w: &[f32], at: usize, tt: usize, p: &mut [f32]) {
+    for r in 0..6 {
+        for c in 0..6 {
+            let src = &w[(6 * r + c) * tt + at..][..t.tiles()];
+            for (ty, run) in src.chunks_exact(t.tw).enumerate() {
+                let row = &mut p[(4 * ty + r) * t.pw + c..];
+                for (d, s) in row.iter_mut().step_by(4).zip(run) {
+                    *d += *s;
+                }
+            }
+        }
+    }
+}
+
+/// Writes the tile outputs `o[(4 r + c) tt + at + tile]` into plane `y` (`[H', W']`),
+/// dropping the parts of edge tiles that fall outside it.
+pub(super) fn scatter_outputs(t: &Tiling, o: &[f32], at: usize, tt: usize, y: &mut [f32]) {
+    for (oy, row) in y.chunks_exact_mut(t.ow).enumerate() {
+        let (ty, r) = (oy / 4, oy % 4);
+        for c in 0..4 {
+            let src = &o[(4 * r + c) * tt + at + ty * t.tw..][..t.tw];
+            for (d, s) in row.iter_mut().skip(c).step_by(4).zip(src) {
+                *d = *s;
+            }
+        }
+    }
+}
+
+/// Gathers plane `dy` (`[H', W']`) into tile rows `d[(4 r + c) tt + at + tile]`, zero past its
+/// edge: the adjoint of [`scatter_outputs`].
+pub(super) fn gather_outputs(t: &Tiling, dy: &[f32], at: usize, tt: usize, d: &mut [f32]) {
+    let ragged = !t.oh.is_multiple_of(4) || !t.ow.is_multiple_of(4);
+    if ragged {
+        for rc in 0..16 {
+            d[rc * tt + at..][..t.tiles()].fill(0.0);
+        }
+    }
+    for (oy, row) in dy.chunks_exact(t.ow).enumerate() {
+        let (ty, r) = (oy / 4, oy % 4);
+        for c in 0..4 {
+            let dst = &mut d[(4 * r + c) * tt + at + ty * t.tw..][..t.tw];
+            for (v, s) in dst.iter_mut().zip(row.iter().skip(c).step_by(4)) {
+                *v = *s;
+            }
+        }
+    }
+}
+
+/// Writes `V = B^T d B` of the block's `tt` gathered windows (`d`, see [`gather_windows`])
+/// into `v[xi * xs + base + tile]`. `tmp` holds at least `36 tt` values.
 pub(super) fn input_transform(
-    t: &Tiling,
-    pe: &[f32],
-    po: &[f32],
+    d: &[f32],
+    tt: usize,
     tmp: &mut [f32],
     v: &mut [f32],
     base: usize,
     xs: usize,
 ) {
-    let (q, tw) = (t.tw + 1, t.tw);
-    let (be, bo) = tmp[..8 * q].split_at_mut(4 * q);
-    for ty in 0..t.th {
-        // Rows: b = B^T d over the tile's four padded rows, for even and odd columns.
-        for (plane, b) in [(pe, &mut *be), (po, &mut *bo)] {
-            let rows = &plane[2 * ty * q..(2 * ty + 4) * q];
-            let (r0, rest) = rows.split_at(q);
-            let (r1, rest) = rest.split_at(q);
-            let (r2, r3) = rest.split_at(q);
-            let (b0, rest) = b.split_at_mut(q);
-            let (b1, rest) = rest.split_at_mut(q);
-            let (b2, b3) = rest.split_at_mut(q);
-            comb4(b0, r0, r1, r2, r3, |a, _, c, _| a - c);
-            comb4(b1, r0, r1, r2, r3, |_, b, c, _| b + c);
-            comb4(b2, r0, r1, r2, r3, |_, b, c, _| c - b);
-            comb4(b3, r0, r1, r2, r3, |_, b, _, d| b - d);
-        }
-        // Columns: columns 0..4 of tile tx are e[tx], o[tx], e[tx + 1], o[tx + 1].
-        let at = base + ty * tw;
-        for r in 0..4 {
-            let (e, o) = (&be[r * q..(r + 1) * q], &bo[r * q..(r + 1) * q]);
-            let (e0, o0, e1, o1) = (&e[..tw], &o[..tw], &e[1..], &o[1..]);
-            let dst = |j: usize| (4 * r + j) * xs + at;
-            comb4(&mut v[dst(0)..dst(0) + tw], e0, o0, e1, o1, |a, _, c, _| {
-                a - c
-            });
-            comb4(&mut v[dst(1)..dst(1) + tw], e0, o0, e1, o1, |_, b, c, _| {
-                b + c
-            });
-            comb4(&mut v[dst(2)..dst(2) + tw], e0, o0, e1, o1, |_, b, c, _| {
-                c - b
-            });
-            comb4(&mut v[dst(3)..dst(3) + tw], e0, o0, e1, o1, |_, b, _, d| {
-                b - d
-            });
-        }
+    // b[i][c] = (B^T d)[i][c] at (6 i + c) tt, then V[i][j] = (b B)[i][j].
+    let b = &mut tmp[..36 * tt];
+    for c in 0..6 {
+        let x = slices(d, std::array::from_fn(|r| (6 * r + c) * tt), tt);
+        bt6(
+            slices_mut(b, std::array::from_fn(|i| (6 * i + c) * tt), tt),
+            x,
+        );
+    }
+    for i in 0..6 {
+        let x = slices(b, std::array::from_fn(|c| (6 * i + c) * tt), tt);
+        bt6(
+            slices_mut(v, std::array::from_fn(|j| (6 * i + j) * xs + base), tt),
+            x,
+        );
     }
 }
 
-/// Adds `B dV B^T` of every tile (from `dv[xi * xs + base + t]`) onto the split padded plane
-/// (`pe`, `po`): the adjoint of [`input_transform`].
-#[allow(clippy::too_many_arguments)]
+/// Writes `B dV B^T` of the block's tiles (from `dv[xi * xs + base + tile]`) into the windows
+/// `w[(6 r + c) tt + tile]`: the adjoint of [`input_transform`]. `tmp` holds `36 tt` values.
 pub(super) fn input_adjoint(
-    t: &Tiling,
     dv: &[f32],
     base: usize,
     xs: usize,
+    tt: usize,
     tmp: &mut [f32],
-    pe: &mut [f32],
-    po: &mut [f32],
+    w: &mut [f32],
 ) {
-    let (q, tw) = (t.tw + 1, t.tw);
-    let s = &mut tmp[..4 * tw];
-    for ty in 0..t.th {
-        let at = base + ty * tw;
-        let d = |xi: usize| &dv[xi * xs + at..xi * xs + at + tw];
-        for i in 0..4 {
-            // s[j] = (B dV)[i][j] for the four columns j, then add s B^T onto padded row
-            // 2 ty + i: columns 2tx..2tx+4 are e[tx], o[tx], e[tx + 1], o[tx + 1].
-            for j in 0..4 {
-                let dst = &mut s[j * tw..(j + 1) * tw];
-                let (a, b, c, e) = (d(j), d(4 + j), d(8 + j), d(12 + j));
-                match i {
-                    0 => dst.copy_from_slice(a),
-                    1 => comb4(dst, a, b, c, e, |_, b, c, e| b - c + e),
-                    2 => comb4(dst, a, b, c, e, |a, b, c, _| b + c - a),
-                    _ => comb4(dst, a, b, c, e, |_, _, _, e| -e),
-                }
-            }
-            let (s0, rest) = s.split_at(tw);
-            let (s1, rest) = rest.split_at(tw);
-            let (s2, s3) = rest.split_at(tw);
-            let r = (2 * ty + i) * q;
-            let (e, o) = (&mut pe[r..r + q], &mut po[r..r + q]);
-            acc4(&mut e[..tw], s0, s1, s2, s3, |a, _, _, _| a);
-            acc4(&mut o[..tw], s0, s1, s2, s3, |_, b, c, d| b - c + d);
-            acc4(&mut e[1..], s0, s1, s2, s3, |a, b, c, _| b + c - a);
-            acc4(&mut o[1..], s0, s1, s2, s3, |_, _, _, d| -d);
-        }
+    // s[r][j] = (B dV)[r][j] at (6 r + j) tt, then w[r][c] = (s B^T)[r][c].
+    let s = &mut tmp[..36 * tt];
+    for j in 0..6 {
+        let x = slices(dv, std::array::from_fn(|i| (6 * i + j) * xs + base), tt);
+        b6(
+            slices_mut(s, std::array::from_fn(|r| (6 * r + j) * tt), tt),
+            x,
+        );
+    }
+    for r in 0..6 {
+        let x = slices(s, std::array::from_fn(|j| (6 * r + j) * tt), tt);
+        b6(
+            slices_mut(w, std::array::from_fn(|c| (6 * r + c) * tt), tt),
+            x,
+        );
     }
 }
 
-/// Output tiles `A^T m A` (from `m[xi * xs + base + t]`) plus `bias`, written into plane `y`
-/// (`[H', W']`), dropping the parts of edge tiles that fall outside it.
+/// Writes the output tiles `A^T m A + bias` of the block (from `m[xi * xs + base + tile]`)
+/// into `o[(4 r + c) tt + tile]`. `tmp` holds at least `24 tt` values.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn output_transform(
-    t: &Tiling,
     m: &[f32],
     base: usize,
     xs: usize,
+    tt: usize,
     bias: f32,
     tmp: &mut [f32],
-    y: &mut [f32],
+    o: &mut [f32],
 ) {
-    let tw = t.tw;
-    let (s, out) = tmp[..6 * tw].split_at_mut(4 * tw);
-    let (ev, od) = out.split_at_mut(tw);
-    for ty in 0..t.th {
-        let at = base + ty * tw;
-        let d = |xi: usize| &m[xi * xs + at..xi * xs + at + tw];
-        for i in 0..2 {
-            let oy = 2 * ty + i;
-            if oy >= t.oh {
-                break;
-            }
-            // s[j] = (A^T m)[i][j], then the row's even and odd outputs (s A).
-            for j in 0..4 {
-                let dst = &mut s[j * tw..(j + 1) * tw];
-                let (a, b, c, e) = (d(j), d(4 + j), d(8 + j), d(12 + j));
-                if i == 0 {
-                    comb4(dst, a, b, c, e, |a, b, c, _| a + b + c);
-                } else {
-                    comb4(dst, a, b, c, e, |_, b, c, e| b - c - e);
-                }
-            }
-            let (s0, rest) = s.split_at(tw);
-            let (s1, rest) = rest.split_at(tw);
-            let (s2, s3) = rest.split_at(tw);
-            comb4(ev, s0, s1, s2, s3, |a, b, c, _| a + b + c + bias);
-            comb4(od, s0, s1, s2, s3, |_, b, c, d| b - c - d + bias);
-            let row = &mut y[oy * t.ow..(oy + 1) * t.ow];
-            let mut pairs = row.chunks_exact_mut(2);
-            for ((p, &e), &o) in (&mut pairs).zip(ev.iter()).zip(od.iter()) {
-                p[0] = e;
-                p[1] = o;
-            }
-            if let [last] = pairs.into_remainder() {
-                *last = ev[tw - 1];
-            }
-        }
+    // s[r][c] = (A^T m)[r][c] at (6 r + c) tt, then o[r][c'] = (s A)[r][c'] + bias.
+    let s = &mut tmp[..24 * tt];
+    for c in 0..6 {
+        let x = slices(m, std::array::from_fn(|i| (6 * i + c) * xs + base), tt);
+        at4(
+            slices_mut(s, std::array::from_fn(|r| (6 * r + c) * tt), tt),
+            x,
+            0.0,
+        );
+    }
+    for r in 0..4 {
+        let x = slices(s, std::array::from_fn(|c| (6 * r + c) * tt), tt);
+        at4(
+            slices_mut(o, std::array::from_fn(|c| (4 * r + c) * tt), tt),
+            x,
+            bias,
+        );
     }
 }
 
-/// Writes `dM = A dY A^T` of every output tile of plane `dy` (`[H', W']`, zero past its edge)
-/// into `m[xi * xs + base + t]`: the adjoint of [`output_transform`].
+/// Writes `dM = A dY A^T` of the block's tiles (from the gathered `d[(4 r + c) tt + tile]`,
+/// see [`gather_outputs`]) into `m[xi * xs + base + tile]`: the adjoint of
+/// [`output_transform`]. `tmp` holds at least `24 tt` values.
 pub(super) fn output_adjoint(
-    t: &Tiling,
-    dy: &[f32],
+    d: &[f32],
+    tt: usize,
     tmp: &mut [f32],
     m: &mut [f32],
     base: usize,
     xs: usize,
 ) {
-    let tw = t.tw;
-    let abcd = &mut tmp[..4 * tw];
-    for ty in 0..t.th {
-        // a, b: even and odd columns of output row 2 ty; c, d: of row 2 ty + 1 (zero past
-        // the edge).
-        abcd.fill(0.0);
-        for i in 0..2 {
-            let oy = 2 * ty + i;
-            if oy >= t.oh {
-                break;
-            }
-            let row = &dy[oy * t.ow..(oy + 1) * t.ow];
-            let (ev, od) = abcd[2 * i * tw..(2 * i + 2) * tw].split_at_mut(tw);
-            for (d, s) in ev.iter_mut().zip(row.iter().step_by(2)) {
-                *d = *s;
-            }
-            for (d, s) in od.iter_mut().zip(row.iter().skip(1).step_by(2)) {
-                *d = *s;
-            }
-        }
-        let (a, rest) = abcd.split_at(tw);
-        let (b, rest) = rest.split_at(tw);
-        let (c, d) = rest.split_at(tw);
-        let at = base + ty * tw;
-        // Each closure its own type, so that every comb4 call is inlined and vectorised.
-        macro_rules! put {
-            ($xi:expr, $f:expr) => {{
-                let o = $xi * xs + at;
-                comb4(&mut m[o..o + tw], a, b, c, d, $f);
-            }};
-        }
-        put!(0, |a, _, _, _| a);
-        put!(1, |a, b, _, _| a + b);
-        put!(2, |a, b, _, _| a - b);
-        put!(3, |_, b, _, _| -b);
-        put!(4, |a, _, c, _| a + c);
-        put!(5, |a, b, c, d| (a + c) + (b + d));
-        put!(6, |a, b, c, d| (a + c) - (b + d));
-        put!(7, |_, b, _, d| -(b + d));
-        put!(8, |a, _, c, _| a - c);
-        put!(9, |a, b, c, d| (a - c) + (b - d));
-        put!(10, |a, b, c, d| (a - c) - (b - d));
-        put!(11, |_, b, _, d| -(b - d));
-        put!(12, |_, _, c, _| -c);
-        put!(13, |_, _, c, d| -c - d);
-        put!(14, |_, _, c, d| d - c);
-        put!(15, |_, _, _, d| d);
+    // s[r][j] = (dY A^T)[r][j] at (6 r + j) tt, then dM[i][j] = (A s)[i][j].
+    let s = &mut tmp[..24 * tt];
+    for r in 0..4 {
+        let x = slices(d, std::array::from_fn(|c| (4 * r + c) * tt), tt);
+        a6(
+            slices_mut(s, std::array::from_fn(|j| (6 * r + j) * tt), tt),
+            x,
+        );
+    }
+    for j in 0..6 {
+        let x = slices(s, std::array::from_fn(|r| (6 * r + j) * tt), tt);
+        a6(
+            slices_mut(m, std::array::from_fn(|i| (6 * i + j) * xs + base), tt),
+            x,
+        );
     }
 }
