@@ -185,4 +185,3 @@ fn sum_partials(
         }
     }
 }
-

@@ -92,26 +92,35 @@ impl Tiling {
 
 /// A thread's scratch for one block of at most `max_t` tiles: the transformed inputs `v`
 /// (`36 C_in max_t`) and products `m` (`36 C_out max_t`), a padded plane, the gathered
-/// windows or tile outputs `d` and the transforms' `tmp` (`36 max_t` each).
+/// windows or tile outputs `d` and the transforms' `tmp` (`36 max_t` each), and in backward
+/// the group's transformed weight gradient `du` (reused, so that no step page-faults it in).
 struct Scratch<'a> {
     v: &'a mut [f32],
+    du: &'a mut [f32],
     m: &'a mut [f32],
     plane: &'a mut [f32],
     d: &'a mut [f32],
     tmp: &'a mut [f32],
 }
 
-/// Runs `f` with this thread's [`Scratch`] for geometry `g`.
-fn with_block_scratch<R>(g: &Conv2dGeometry, t: &Tiling, f: impl FnOnce(Scratch) -> R) -> R {
+/// Runs `f` with this thread's [`Scratch`] for geometry `g`, with `du_len` values of `du`.
+fn with_block_scratch<R>(
+    g: &Conv2dGeometry,
+    t: &Tiling,
+    du_len: usize,
+    f: impl FnOnce(Scratch) -> R,
+) -> R {
     let max_t = t.ipb * t.tiles();
-    let len = 36 * (g.c_in + g.c_out + 2) * max_t + t.plane_len();
+    let len = 36 * (g.c_in + g.c_out + 2) * max_t + t.plane_len() + du_len;
     with_scratch(len, |s| {
+        let (du, s) = s.split_at_mut(du_len);
         let (v, rest) = s.split_at_mut(36 * g.c_in * max_t);
         let (m, rest) = rest.split_at_mut(36 * g.c_out * max_t);
         let (plane, rest) = rest.split_at_mut(t.plane_len());
         let (d, tmp) = rest.split_at_mut(36 * max_t);
         f(Scratch {
             v,
+            du,
             m,
             plane,
             d,
@@ -190,7 +199,7 @@ pub(super) fn forward(
         .par_chunks_mut(gs * out_img)
         .zip(input.par_chunks(gs * in_img))
         .for_each(|(ys, xs)| {
-            with_block_scratch(g, &t, |mut s| {
+            with_block_scratch(g, &t, 0, |mut s| {
                 for (yb, xb) in ys
                     .chunks_mut(t.ipb * out_img)
                     .zip(xs.chunks(t.ipb * in_img))
@@ -258,12 +267,14 @@ pub(super) fn backward(
         .into_par_iter()
         .enumerate()
         .map(|(gi, mut gx)| {
-            let mut du = vec![0.0f32; if want_w { 36 * co * ci } else { 0 }];
+            let mut gw = vec![0.0f32; if want_w { co * ci * 9 } else { 0 }];
             let mut gb = vec![0.0f32; if want_b { co } else { 0 }];
             let imgs = gi * gs..((gi + 1) * gs).min(g.n);
             let xs = &input[imgs.start * in_img..imgs.end * in_img];
             let dys = &grad_output[imgs.start * out_img..imgs.end * out_img];
-            with_block_scratch(g, &t, |mut s| {
+            let du_len = if want_w { 36 * co * ci } else { 0 };
+            with_block_scratch(g, &t, du_len, |mut s| {
+                s.du.fill(0.0);
                 for (b, (xb, dyb)) in xs
                     .chunks(t.ipb * in_img)
                     .zip(dys.chunks(t.ipb * out_img))
@@ -286,7 +297,7 @@ pub(super) fn backward(
                         transform_inputs(g, &t, xb, tt, &mut s);
                         for xi in 0..36 {
                             gemm_strided(
-                                &mut du[xi * co * ci..(xi + 1) * co * ci],
+                                &mut s.du[xi * co * ci..(xi + 1) * co * ci],
                                 MatLayout::row_major(co, ci),
                                 &s.m[xi * ms..(xi + 1) * ms],
                                 MatLayout::row_major(co, tt),
@@ -323,11 +334,10 @@ pub(super) fn backward(
                         }
                     }
                 }
+                if want_w {
+                    weight_adjoint(g, s.du, &mut gw);
+                }
             });
-            let mut gw = vec![0.0f32; if want_w { co * ci * 9 } else { 0 }];
-            if want_w {
-                weight_adjoint(g, &du, &mut gw);
-            }
             (gw, gb)
         })
         .collect();
