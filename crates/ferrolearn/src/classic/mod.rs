@@ -51,6 +51,7 @@ pub mod linear;
 mod linear_input;
 mod linear_kernels;
 pub mod linear_solver;
+pub mod memory;
 pub mod logistic;
 pub mod minibatch_kmeans;
 pub mod multiclass_svm;
