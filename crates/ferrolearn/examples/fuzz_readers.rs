@@ -29,18 +29,31 @@ struct Args {
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args { inputs: 1_000_000, reader: "all".into(), seed: 0, replay: None, save: None };
+    let mut args = Args {
+        inputs: 1_000_000,
+        reader: "all".into(),
+        seed: 0,
+        replay: None,
+        save: None,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
-        let number = |v: String| v.parse::<u64>().map_err(|_| format!("{flag}: `{v}` is not a count"));
+        let number = |v: String| {
+            v.parse::<u64>()
+                .map_err(|_| format!("{flag}: `{v}` is not a count"))
+        };
         match flag.as_str() {
             "--inputs" => args.inputs = number(value()?)?,
             "--reader" => args.reader = value()?,
             "--seed" => args.seed = number(value()?)?,
             "--replay" => args.replay = Some(number(value()?)?),
             "--save" => args.save = Some(PathBuf::from(value()?)),
-            _ => return Err(format!("unknown argument {flag}; see the example's doc comment")),
+            _ => {
+                return Err(format!(
+                    "unknown argument {flag}; see the example's doc comment"
+                ))
+            }
         }
     }
     Ok(args)
@@ -49,7 +62,11 @@ fn parse_args() -> Result<Args, String> {
 /// A scratch directory in memory when the system has one.
 fn scratch_dir(reader: &str) -> PathBuf {
     let shm = PathBuf::from("/dev/shm");
-    let base = if shm.is_dir() { shm } else { std::env::temp_dir() };
+    let base = if shm.is_dir() {
+        shm
+    } else {
+        std::env::temp_dir()
+    };
     base.join(format!("ferrolearn-fuzz-{reader}-{}", std::process::id()))
 }
 
@@ -67,7 +84,11 @@ fn main() -> ExitCode {
         .collect();
     if readers.is_empty() {
         let names: Vec<_> = fuzz::readers::readers().iter().map(|r| r.name).collect();
-        eprintln!("error: unknown reader {}; known: all, {}", args.reader, names.join(", "));
+        eprintln!(
+            "error: unknown reader {}; known: all, {}",
+            args.reader,
+            names.join(", ")
+        );
         return ExitCode::FAILURE;
     }
     fuzz::install_panic_hook();

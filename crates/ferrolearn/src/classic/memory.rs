@@ -118,7 +118,11 @@ pub fn estimate_classic_memory(
     )];
     match learner {
         LearnerShape::Knn => {
-            terms.push(term("the training rows the model keeps".into(), &data, mul(n, d, F64)));
+            terms.push(term(
+                "the training rows the model keeps".into(),
+                &data,
+                mul(n, d, F64),
+            ));
             terms.push(term(
                 format!("the distance tiles ({threads} threads x 512 x 1024)"),
                 "--threads",
@@ -141,7 +145,9 @@ pub fn estimate_classic_memory(
                 mul(n, p, F64),
             ));
             terms.push(term(
-                format!("the Gram matrix of the polynomial features and its factor ({p} x {p}, twice)"),
+                format!(
+                    "the Gram matrix of the polynomial features and its factor ({p} x {p}, twice)"
+                ),
                 &cause,
                 mul(p, p, 2 * F64),
             ));
@@ -156,7 +162,11 @@ pub fn estimate_classic_memory(
             terms.push(term(
                 format!("the L-BFGS history ({LBFGS_HISTORY} pairs of {features} x {classes})"),
                 "the number of features and classes",
-                mul(2 * LBFGS_HISTORY, d.saturating_add(1), k.saturating_mul(F64)),
+                mul(
+                    2 * LBFGS_HISTORY,
+                    d.saturating_add(1),
+                    k.saturating_mul(F64),
+                ),
             ));
         }
         LearnerShape::LinearSvm { classes } => {
@@ -254,7 +264,10 @@ mod tests {
         assert!(err.contains("--model poly"), "{err}");
         assert!(err.contains("--degree 2 on 784 features"), "{err}");
         assert!(err.contains("16.0 GiB available"), "{err}");
-        assert!(err.contains("polynomial features (60000 x 308505)"), "{err}");
+        assert!(
+            err.contains("polynomial features (60000 x 308505)"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -272,7 +285,10 @@ mod tests {
         let err = check_classic_memory("svm", svm, 1 << 28, 100, 1, GIB)
             .expect_err("2^28 rows of 100 doubles")
             .to_string();
-        assert!(err.contains("set by the data size (268435456 rows x 100 features)"), "{err}");
+        assert!(
+            err.contains("set by the data size (268435456 rows x 100 features)"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -72,7 +72,10 @@ pub fn install_panic_hook() {
             .map(|s| s.to_string())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_default();
-        let at = info.location().map(|l| format!(" at {l}")).unwrap_or_default();
+        let at = info
+            .location()
+            .map(|l| format!(" at {l}"))
+            .unwrap_or_default();
         *PANIC.lock().unwrap_or_else(|e| e.into_inner()) = Some(format!("panic{at}: {payload}"));
     }));
 }
@@ -84,7 +87,11 @@ pub fn make_case(reader: &Reader, seeds: &[Case], seed: u64, index: u64) -> Case
     let file = rng.gen_range(0..case.len());
     let data = &mut case[file].1;
     let max_len = data.len() * 2 + 1024;
-    let gzip_mode = if reader.gzip && file == 0 { rng.gen_range(0..5) } else { 0 };
+    let gzip_mode = if reader.gzip && file == 0 {
+        rng.gen_range(0..5)
+    } else {
+        0
+    };
     match gzip_mode {
         3 => {
             mutate::mutate(data, &mut rng, max_len);
@@ -113,7 +120,8 @@ pub fn make_case(reader: &Reader, seeds: &[Case], seed: u64, index: u64) -> Case
 /// Writes `case` into `dir` and reads it: `Ok(accepted)` or the finding's message.
 pub fn check(reader: &Reader, case: &Case, dir: &Path) -> Result<bool, String> {
     for (name, data) in case {
-        std::fs::write(dir.join(name), data).map_err(|e| format!("harness: writing {name}: {e}"))?;
+        std::fs::write(dir.join(name), data)
+            .map_err(|e| format!("harness: writing {name}: {e}"))?;
     }
     let baseline = alloc::start();
     let result = catch_unwind(AssertUnwindSafe(|| (reader.read)(dir)));
@@ -160,7 +168,11 @@ pub fn run(reader: &Reader, inputs: u64, seed: u64, dir: &Path, keep: usize) -> 
             Err(message) => {
                 report.failed += 1;
                 if report.findings.len() < keep {
-                    report.findings.push(Finding { index, message, case });
+                    report.findings.push(Finding {
+                        index,
+                        message,
+                        case,
+                    });
                 }
             }
         }

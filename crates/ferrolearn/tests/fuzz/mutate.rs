@@ -94,7 +94,11 @@ fn mutate_once(data: &mut Vec<u8>, rng: &mut impl Rng) {
 
 /// Replaces the run of digits at or after `at` (if any) with an extreme number.
 fn replace_number(data: &mut Vec<u8>, at: usize, rng: &mut impl Rng) {
-    let Some(start) = data[at..].iter().position(u8::is_ascii_digit).map(|p| p + at) else {
+    let Some(start) = data[at..]
+        .iter()
+        .position(u8::is_ascii_digit)
+        .map(|p| p + at)
+    else {
         return;
     };
     let end = data[start..]

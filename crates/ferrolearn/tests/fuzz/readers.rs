@@ -37,9 +37,27 @@ pub struct Reader {
 /// Every reader, in the order `--reader all` runs them.
 pub fn readers() -> Vec<Reader> {
     vec![
-        Reader { name: "idx", seeds: idx_seeds, read: read_idx_case, gzip: true, fixup: None },
-        Reader { name: "cifar", seeds: cifar_seeds, read: read_cifar_case, gzip: true, fixup: None },
-        Reader { name: "csv", seeds: csv_seeds, read: read_csv_case, gzip: false, fixup: None },
+        Reader {
+            name: "idx",
+            seeds: idx_seeds,
+            read: read_idx_case,
+            gzip: true,
+            fixup: None,
+        },
+        Reader {
+            name: "cifar",
+            seeds: cifar_seeds,
+            read: read_cifar_case,
+            gzip: true,
+            fixup: None,
+        },
+        Reader {
+            name: "csv",
+            seeds: csv_seeds,
+            read: read_csv_case,
+            gzip: false,
+            fixup: None,
+        },
         Reader {
             name: "checkpoint",
             seeds: checkpoint_seeds,
@@ -61,8 +79,20 @@ pub fn readers() -> Vec<Reader> {
             gzip: false,
             fixup: None,
         },
-        Reader { name: "config", seeds: config_seeds, read: read_config_case, gzip: false, fixup: None },
-        Reader { name: "model", seeds: model_seeds, read: read_model_case, gzip: false, fixup: None },
+        Reader {
+            name: "config",
+            seeds: config_seeds,
+            read: read_config_case,
+            gzip: false,
+            fixup: None,
+        },
+        Reader {
+            name: "model",
+            seeds: model_seeds,
+            read: read_model_case,
+            gzip: false,
+            fixup: None,
+        },
     ]
 }
 
@@ -88,7 +118,10 @@ fn idx_file(dims: &[u32]) -> Vec<u8> {
 }
 
 fn idx_seeds() -> Vec<Case> {
-    vec![vec![("data", idx_file(&[3, 4, 4]))], vec![("data", idx_file(&[5]))]]
+    vec![
+        vec![("data", idx_file(&[3, 4, 4]))],
+        vec![("data", idx_file(&[5]))],
+    ]
 }
 
 fn read_idx_case(dir: &Path) -> Result<(), String> {
@@ -102,12 +135,17 @@ fn cifar_seeds() -> Vec<Case> {
         r
     };
     let names = b"airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n".to_vec();
-    vec![vec![("data", [record(3), record(9)].concat()), ("meta", names)]]
+    vec![vec![
+        ("data", [record(3), record(9)].concat()),
+        ("meta", names),
+    ]]
 }
 
 fn read_cifar_case(dir: &Path) -> Result<(), String> {
     let batch = read_cifar_batch(dir.join("data")).map(drop).map_err(text);
-    let names = read_cifar_class_names(dir.join("meta")).map(drop).map_err(text);
+    let names = read_cifar_class_names(dir.join("meta"))
+        .map(drop)
+        .map_err(text);
     batch.and(names)
 }
 
@@ -129,8 +167,14 @@ fn read_csv_case(dir: &Path) -> Result<(), String> {
 
 fn checkpoint_seeds() -> Vec<Case> {
     let tensors = vec![
-        ("0.weight".to_string(), Tensor::from_vec((0..24).map(|i| i as f32).collect(), &[2, 3, 4])),
-        ("0.bias".to_string(), Tensor::from_vec(vec![0.5, -1.0], &[2])),
+        (
+            "0.weight".to_string(),
+            Tensor::from_vec((0..24).map(|i| i as f32).collect(), &[2, 3, 4]),
+        ),
+        (
+            "0.bias".to_string(),
+            Tensor::from_vec(vec![0.5, -1.0], &[2]),
+        ),
         ("1.scalar".to_string(), Tensor::from_vec(vec![3.0], &[])),
     ];
     let bytes = tensors_to_bytes(Path::new("seed"), &tensors).expect("seed checkpoint");
@@ -138,22 +182,49 @@ fn checkpoint_seeds() -> Vec<Case> {
 }
 
 fn read_checkpoint_case(dir: &Path) -> Result<(), String> {
-    read_tensors(&dir.join("model.safetensors")).map(drop).map_err(text)
+    read_tensors(&dir.join("model.safetensors"))
+        .map(drop)
+        .map_err(text)
 }
 
 fn persist_seeds() -> Vec<Case> {
-    let x = array![[0.0, 1.0], [1.0, 0.0], [2.0, 2.0], [3.0, 1.0], [0.5, 0.5], [1.5, 2.5],
-        [2.5, 0.5], [0.0, 3.0], [3.0, 3.0], [1.0, 1.0], [2.0, 0.0], [0.0, 2.0], [1.0, 3.0],
-        [3.0, 0.0], [2.0, 3.0], [0.5, 1.5], [1.5, 0.5]];
+    let x = array![
+        [0.0, 1.0],
+        [1.0, 0.0],
+        [2.0, 2.0],
+        [3.0, 1.0],
+        [0.5, 0.5],
+        [1.5, 2.5],
+        [2.5, 0.5],
+        [0.0, 3.0],
+        [3.0, 3.0],
+        [1.0, 1.0],
+        [2.0, 0.0],
+        [0.0, 2.0],
+        [1.0, 3.0],
+        [3.0, 0.0],
+        [2.0, 3.0],
+        [0.5, 1.5],
+        [1.5, 0.5]
+    ];
     let y = ndarray::Array1::from_iter((0..x.nrows()).map(|i| i % 3));
-    let model = KnnClassifier { k: 3, metric: Metric::Euclidean }
-        .fit(x.view(), y.view())
-        .expect("seed model");
+    let model = KnnClassifier {
+        k: 3,
+        metric: Metric::Euclidean,
+    }
+    .fit(x.view(), y.view())
+    .expect("seed model");
     let dir = std::env::temp_dir().join(format!("ferrolearn-fuzz-seed-{}", std::process::id()));
     persist::save(&dir, &model).expect("seed save");
     let case = vec![
-        (persist::JSON_FILE, std::fs::read(dir.join(persist::JSON_FILE)).expect("seed json")),
-        (persist::TENSORS_FILE, std::fs::read(dir.join(persist::TENSORS_FILE)).expect("seed st")),
+        (
+            persist::JSON_FILE,
+            std::fs::read(dir.join(persist::JSON_FILE)).expect("seed json"),
+        ),
+        (
+            persist::TENSORS_FILE,
+            std::fs::read(dir.join(persist::TENSORS_FILE)).expect("seed st"),
+        ),
     ];
     std::fs::remove_dir_all(&dir).expect("seed cleanup");
     vec![case]
@@ -161,14 +232,17 @@ fn persist_seeds() -> Vec<Case> {
 
 /// FNV-1a over bytes: the checksum `persist` records of its tensors file.
 fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// Writes the tensors file's true size and checksum into the JSON (when it still parses), so
 /// a mutated tensors file reaches the safetensors reader.
 fn restamp_persist(case: &mut Case) {
     let tensors = &case[1].1;
-    let stamp = serde_json::json!({ "bytes": tensors.len(), "fnv1a": format!("{:016x}", fnv1a(tensors)) });
+    let stamp =
+        serde_json::json!({ "bytes": tensors.len(), "fnv1a": format!("{:016x}", fnv1a(tensors)) });
     if let Ok(mut json) = serde_json::from_slice::<serde_json::Value>(&case[0].1) {
         if let Some(obj) = json.as_object_mut() {
             obj.insert("tensors_file".into(), stamp);
@@ -178,7 +252,9 @@ fn restamp_persist(case: &mut Case) {
 }
 
 fn read_persist_case(dir: &Path) -> Result<(), String> {
-    persist::load::<FittedKnnClassifier>(dir).map(drop).map_err(text)
+    persist::load::<FittedKnnClassifier>(dir)
+        .map(drop)
+        .map_err(text)
 }
 
 fn feature_seeds() -> Vec<Case> {
@@ -186,7 +262,11 @@ fn feature_seeds() -> Vec<Case> {
     let item_shape = [3, 4, 4];
     let d = ferrolearn::features::feature_len(&kinds, item_shape).expect("seed length");
     let set = FeatureSet {
-        key: CacheKey { dataset: "tiny".into(), split: "train".into(), kinds },
+        key: CacheKey {
+            dataset: "tiny".into(),
+            split: "train".into(),
+            kinds,
+        },
         item_shape,
         features: Array2::from_shape_fn((3, d), |(i, j)| (i * d + j) as f32 * 0.25),
         labels: vec![0, 2, 1],
@@ -199,23 +279,50 @@ fn feature_seeds() -> Vec<Case> {
 }
 
 fn read_feature_case(dir: &Path) -> Result<(), String> {
-    FeatureSet::read(&dir.join("features.safetensors")).map(drop).map_err(text)
+    FeatureSet::read(&dir.join("features.safetensors"))
+        .map(drop)
+        .map_err(text)
 }
 
 fn config_seeds() -> Vec<Case> {
-    let mnist = Dataset::new(vec![0; 2 * 784], [1, 28, 28], vec![0, 1], vec!["a".into(), "b".into()])
-        .expect("seed dataset");
-    let cifar = Dataset::new(vec![0; 3072], [3, 32, 32], vec![0], vec!["c".into()]).expect("seed dataset");
-    let lenet = TrainConfig::new("lenet5", named("lenet5", 2).expect("lenet5"), "mnist", &mnist);
+    let mnist = Dataset::new(
+        vec![0; 2 * 784],
+        [1, 28, 28],
+        vec![0, 1],
+        vec!["a".into(), "b".into()],
+    )
+    .expect("seed dataset");
+    let cifar =
+        Dataset::new(vec![0; 3072], [3, 32, 32], vec![0], vec!["c".into()]).expect("seed dataset");
+    let lenet = TrainConfig::new(
+        "lenet5",
+        named("lenet5", 2).expect("lenet5"),
+        "mnist",
+        &mnist,
+    );
     let airbench = TrainConfig {
-        ema: Some(EmaConfig { decay: 0.99, every: 5, lookahead: true }),
+        ema: Some(EmaConfig {
+            decay: 0.99,
+            every: 5,
+            lookahead: true,
+        }),
         augment_cutout: Some(8),
         whitening_bias_epochs: Some(3),
-        ..TrainConfig::new("airbench", named("airbench", 1).expect("airbench"), "cifar-10", &cifar)
+        ..TrainConfig::new(
+            "airbench",
+            named("airbench", 1).expect("airbench"),
+            "cifar-10",
+            &cifar,
+        )
     };
     [lenet, airbench]
         .iter()
-        .map(|c| vec![("config.json", serde_json::to_vec_pretty(c).expect("seed config"))])
+        .map(|c| {
+            vec![(
+                "config.json",
+                serde_json::to_vec_pretty(c).expect("seed config"),
+            )]
+        })
         .collect()
 }
 
@@ -223,7 +330,10 @@ fn read_config_case(dir: &Path) -> Result<(), String> {
     let config: TrainConfig = read_json(&dir.join("config.json")).map_err(text)?;
     config.optimizer.build().map_err(text)?;
     config.schedule.build(config.optimizer.lr()).map_err(text)?;
-    config.schedule.build_per_step(config.optimizer.lr()).map_err(text)?;
+    config
+        .schedule
+        .build_per_step(config.optimizer.lr())
+        .map_err(text)?;
     if let Some(ema) = config.ema {
         ema.build().map_err(text)?;
     }
@@ -233,7 +343,12 @@ fn read_config_case(dir: &Path) -> Result<(), String> {
 fn model_seeds() -> Vec<Case> {
     ["lenet5", "resnet8", "inception"]
         .iter()
-        .map(|name| vec![("model.json", named(name, 10).expect("seed model").to_json().into_bytes())])
+        .map(|name| {
+            vec![(
+                "model.json",
+                named(name, 10).expect("seed model").to_json().into_bytes(),
+            )]
+        })
         .collect()
 }
 

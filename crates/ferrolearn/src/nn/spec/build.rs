@@ -160,7 +160,8 @@ fn build_layer<R: Rng>(
                 ));
             };
             positive(out_features, "out_features")?;
-            let params = sat(&[features, out_features]).saturating_add(usize::from(bias) * out_features);
+            let params =
+                sat(&[features, out_features]).saturating_add(usize::from(bias) * out_features);
             let out = vec![out_features];
             let module = b.make(here, params, &out, |rng| {
                 Box::new(Linear::new(features, out_features, bias, init, rng))
