@@ -259,13 +259,13 @@ mod tests {
     fn mnist_degree_two_is_refused_naming_the_degree() {
         let poly = LearnerShape::Polynomial { degree: 2 };
         let err = check_classic_memory("poly", poly, 60_000, 784, 2, 16 * GIB)
-            .expect_err("60000 x 308505 doubles is 138 GiB")
+            .expect_err("a 308505 x 308505 Gram matrix is 1418 GiB")
             .to_string();
         assert!(err.contains("--model poly"), "{err}");
         assert!(err.contains("--degree 2 on 784 features"), "{err}");
         assert!(err.contains("16.0 GiB available"), "{err}");
         assert!(
-            err.contains("polynomial features (60000 x 308505)"),
+            err.contains("polynomial features and its factor (308505 x 308505"),
             "{err}"
         );
     }
