@@ -73,6 +73,13 @@ pub fn run(args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result<Exi
     }
     let loaded = args.data.load()?;
     let split = split(&args, loaded.train, loaded.test)?;
+    super::classic_memory::refuse_too_big(
+        args.model,
+        &args.hyper,
+        split.train.x.nrows(),
+        split.train.x.ncols(),
+        split.classes.as_ref().map_or(1, Classes::len),
+    )?;
     let pipeline = Pipeline {
         kind: args.model,
         hyper: args.hyper.clone(),

@@ -8,23 +8,22 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{bail, Context as _};
-use clap::parser::ValueSource;
 use clap::ValueEnum;
 use ferrolearn::data::{load, Dataset, DatasetName, PaddingMode};
 use ferrolearn::nn::models::{lenet5, mlp, named};
 use ferrolearn::nn::spec::ModelSpec;
 use ferrolearn::nn::ActivationKind;
 use ferrolearn::train::budget::WallClock;
-use ferrolearn::train::checkpoint::{existing_checkpoint, read_json};
 use ferrolearn::train::memory::{available_memory, check_memory};
 use ferrolearn::train::{
-    fresh_run_dir, prepare_run_dir, CheckpointEvery, OptimizerConfig, ScheduleConfig, StopReason,
-    TrainConfig, Trainer,
+    fresh_run_dir, CheckpointEvery, OptimizerConfig, ScheduleConfig, StopReason, TrainConfig,
+    Trainer,
 };
 use ferrolearn::viz::plot_training_curves;
 
 use super::recipe_args::{PerStep, RecipeArgs};
 use super::train_progress::{curves, Progress};
+use super::train_start::{extend_or_report, start_or_resume, Start};
 
 /// The architectures `--model` names.
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -263,6 +262,7 @@ pub struct Args {
 /// Trains, then reports the test accuracy.
 pub fn run(mut args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result<ExitCode> {
     super::model_recipe::apply(&mut args, matches);
+    super::train_flags::refuse_unused(&args, matches)?;
     let run_start = Instant::now();
     let out = match &args.out {
         Some(dir) => dir.clone(),
@@ -438,81 +438,6 @@ fn fits_in_memory(config: TrainConfig, images: usize) -> anyhow::Result<TrainCon
         )?;
     }
     Ok(config)
-}
-
-/// Where a run starts from.
-enum Start {
-    /// A new run from the flags (its directory prepared).
-    Fresh,
-    /// A run whose directory holds `config.json` but no checkpoint yet (killed while
-    /// writing the first one): started again from that configuration.
-    Restart(Box<TrainConfig>),
-    /// A run restored from its last checkpoint.
-    Resume(Box<Trainer>),
-}
-
-/// Decides how the run in `out` starts: resumed (or restarted, or started when there is no
-/// run yet) with `--resume`, else fresh in a directory that holds no other run.
-fn start_or_resume(args: &Args, out: &Path) -> anyhow::Result<Start> {
-    if !args.resume {
-        prepare_run_dir(out, args.overwrite)?;
-        return Ok(Start::Fresh);
-    }
-    let config_path = out.join("config.json");
-    if !config_path.is_file() {
-        eprintln!(
-            "note: {} holds no run yet: starting one from the flags",
-            out.display()
-        );
-        // Only the files of a run killed before it wrote its configuration can be there.
-        prepare_run_dir(out, true)?;
-        return Ok(Start::Fresh);
-    }
-    if existing_checkpoint(&out.join("checkpoint")).is_none() {
-        eprintln!(
-            "note: {} has no checkpoint yet (the run was stopped before its first step): starting it again from its config.json",
-            out.display()
-        );
-        return Ok(Start::Restart(Box::new(read_json(&config_path)?)));
-    }
-    let trainer =
-        Trainer::resume(out).with_context(|| format!("cannot resume from {}", out.display()))?;
-    Ok(Start::Resume(Box::new(trainer)))
-}
-
-/// For a resumed run: a larger `--epochs` given on the command line trains further; a
-/// finished run otherwise says it is complete (and is only evaluated).
-fn extend_or_report(
-    trainer: &mut Trainer,
-    args: &Args,
-    matches: Option<&clap::ArgMatches>,
-    out: &Path,
-) -> anyhow::Result<()> {
-    let planned = trainer.config().epochs;
-    let given = matches.is_some_and(|m| m.value_source("epochs") == Some(ValueSource::CommandLine));
-    if given && args.epochs < planned {
-        bail!(
-            "--epochs {} is fewer than the {planned} epochs of the run in {}: a run can be extended, not shortened",
-            args.epochs,
-            out.display()
-        );
-    }
-    if given && args.epochs > planned {
-        eprintln!(
-            "continuing the run in {} from {} to {} epochs",
-            out.display(),
-            trainer.epochs_done(),
-            args.epochs
-        );
-        trainer.extend_epochs(args.epochs);
-    } else if trainer.is_finished() {
-        eprintln!(
-            "the run in {} is complete ({} epochs); pass --epochs N with N > {planned} to train it further",
-            out.display(),
-            trainer.epochs_done()
-        );
-    }
-    Ok(())
 }
 
 /// A flag that SIGINT and SIGTERM set (the trainer then checkpoints after the current step

@@ -52,6 +52,7 @@ mod linear_input;
 mod linear_kernels;
 pub mod linear_solver;
 pub mod logistic;
+pub mod memory;
 pub mod minibatch_kmeans;
 pub mod multiclass_svm;
 pub mod penalty;

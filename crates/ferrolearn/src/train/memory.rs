@@ -48,7 +48,7 @@ pub fn estimate_memory(config: &TrainConfig) -> Result<MemoryEstimate> {
         .model
         .estimate(&config.input_shape, config.class_names.len())?;
     let per_parameter = VALUE_BYTES * parameter_copies(config);
-    let per_activation = VALUE_BYTES * ACTIVATION_COPIES * config.batch_size as u64;
+    let per_activation = (VALUE_BYTES * ACTIVATION_COPIES).saturating_mul(config.batch_size as u64);
     let bytes = |c: &LayerCost| {
         (c.parameters as u64)
             .saturating_mul(per_parameter)

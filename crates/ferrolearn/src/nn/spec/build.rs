@@ -44,7 +44,7 @@ impl<R: Rng> Builder<'_, R> {
         self.costs.push(LayerCost {
             path: here.to_string(),
             parameters,
-            activations: out.iter().product(),
+            activations: sat(out),
         });
         match &mut self.rng {
             Some(rng) => make(rng),
@@ -123,6 +123,12 @@ fn build_sequence<R: Rng>(
     Ok((model, shape))
 }
 
+/// The product of `factors`, saturating: sizes from a model file may be anything, and a
+/// saturated count is then refused by the memory check instead of wrapping to a small one.
+fn sat(factors: &[usize]) -> usize {
+    factors.iter().fold(1, |acc, &f| acc.saturating_mul(f))
+}
+
 /// Builds one layer for an input of `shape`; returns it with its output shape.
 fn build_layer<R: Rng>(
     layer: &LayerSpec,
@@ -154,7 +160,8 @@ fn build_layer<R: Rng>(
                 ));
             };
             positive(out_features, "out_features")?;
-            let params = features.saturating_mul(out_features) + usize::from(bias) * out_features;
+            let params =
+                sat(&[features, out_features]).saturating_add(usize::from(bias) * out_features);
             let out = vec![out_features];
             let module = b.make(here, params, &out, |rng| {
                 Box::new(Linear::new(features, out_features, bias, init, rng))
@@ -173,17 +180,16 @@ fn build_layer<R: Rng>(
             positive(out_channels, "out_channels")?;
             positive(kernel, "kernel")?;
             positive(stride, "stride")?;
-            if h + 2 * padding < kernel || w + 2 * padding < kernel {
+            let padded = |s: usize| s.saturating_add(padding.saturating_mul(2));
+            if padded(h) < kernel || padded(w) < kernel {
                 return Err(fail(format!(
                     "kernel {kernel} larger than the padded input"
                 )));
             }
-            let side = |s: usize| (s + 2 * padding - kernel) / stride + 1;
+            let side = |s: usize| (padded(s) - kernel) / stride + 1;
             let out = vec![out_channels, side(h), side(w)];
-            let params = c
-                .saturating_mul(out_channels)
-                .saturating_mul(kernel * kernel)
-                + usize::from(bias) * out_channels;
+            let params = sat(&[c, out_channels, kernel, kernel])
+                .saturating_add(usize::from(bias) * out_channels);
             let module = b.make(here, params, &out, |rng| {
                 Box::new(Conv2d::new(
                     c,
@@ -207,9 +213,10 @@ fn build_layer<R: Rng>(
             if !(eps > 0.0 && eps.is_finite()) {
                 return Err(fail(format!("eps must be > 0, got {eps}")));
             }
-            let dim = c * kernel * kernel;
-            let out = vec![2 * dim, h - kernel + 1, w - kernel + 1];
-            let module = b.make(here, 2 * dim * dim + 2 * dim, &out, |rng| {
+            let dim = sat(&[c, kernel, kernel]);
+            let out = vec![dim.saturating_mul(2), h - kernel + 1, w - kernel + 1];
+            let params = sat(&[2, dim, dim]).saturating_add(dim.saturating_mul(2));
+            let module = b.make(here, params, &out, |rng| {
                 Box::new(PatchWhitening::new(c, kernel, eps, rng))
             });
             (module, out)
@@ -228,15 +235,17 @@ fn build_layer<R: Rng>(
             let (c, h, w) = image()?;
             positive(kernel, "kernel")?;
             positive(stride, "stride")?;
-            if 2 * padding > kernel {
+            if padding > kernel / 2 {
                 return Err(fail(format!(
                     "padding {padding} is more than half the window {kernel}"
                 )));
             }
-            if kernel > h + 2 * padding || kernel > w + 2 * padding {
+            // padding <= kernel / 2 here, so these sums cannot overflow on a real input.
+            let padded = |s: usize| s.saturating_add(2 * padding);
+            if kernel > padded(h) || kernel > padded(w) {
                 return Err(fail(format!("window {kernel} larger than the input")));
             }
-            let side = |s: usize| (s + 2 * padding - kernel) / stride + 1;
+            let side = |s: usize| (padded(s) - kernel) / stride + 1;
             let out = vec![c, side(h), side(w)];
             let module = b.make(here, 0, &out, |_| {
                 if matches!(layer, LayerSpec::MaxPool2d { .. }) {
@@ -252,7 +261,7 @@ fn build_layer<R: Rng>(
             (b.make(here, 0, &[c], |_| Box::new(GlobalAvgPool)), vec![c])
         }
         LayerSpec::Flatten => {
-            let out = vec![shape.iter().product()];
+            let out = vec![sat(shape)];
             (b.make(here, 0, &out, |_| Box::new(Flatten)), out)
         }
         LayerSpec::BatchNorm {
@@ -267,7 +276,7 @@ fn build_layer<R: Rng>(
                 return Err(fail(format!("momentum must be in [0, 1], got {momentum}")));
             }
             let channels = *shape.first().ok_or_else(|| fail("needs channels".into()))?;
-            let module = b.make(here, 4 * channels, shape, |_| {
+            let module = b.make(here, channels.saturating_mul(4), shape, |_| {
                 Box::new(BatchNorm::with_options(
                     channels,
                     eps as f32,
@@ -348,11 +357,13 @@ fn build_layer<R: Rng>(
             // Two 3x3 convolutions and batch norms, and a 1x1 projection where shapes change.
             let o = out_channels;
             let projection = if stride != 1 || c != o {
-                c * o + 4 * o
+                sat(&[c, o]).saturating_add(sat(&[4, o]))
             } else {
                 0
             };
-            let params = 9 * c * o + 9 * o * o + 8 * o + projection;
+            let params = [sat(&[9, c, o]), sat(&[9, o, o]), sat(&[8, o]), projection]
+                .into_iter()
+                .fold(0, usize::saturating_add);
             let module = b.make(here, params, &out, |rng| {
                 Box::new(ResidualBlock::new(c, out_channels, stride, rng))
             });
@@ -417,7 +428,7 @@ fn merged_shape(merge: Merge, shapes: &[Vec<usize>]) -> std::result::Result<Vec<
                 }
             }
             let mut out = first.clone();
-            out[0] = shapes.iter().map(|s| s[0]).sum();
+            out[0] = shapes.iter().map(|s| s[0]).fold(0, usize::saturating_add);
             Ok(out)
         }
     }

@@ -377,6 +377,29 @@ mod tests {
     }
 
     #[test]
+    fn huge_sizes_saturate_instead_of_overflowing() {
+        // Sizes near u64::MAX in a model file (the fuzzer's JSON mutations write them) once
+        // overflowed `2 * padding`, `kernel * kernel` and `9 * c * o`: a panic in debug
+        // builds, and in release a wrapped, small count that let the memory check pass.
+        let spec: ModelSpec = serde_json::from_str(&format!(
+            r#"{{"layers": [
+                {{"type": "conv2d", "out_channels": 2, "kernel": 3, "padding": {big}}},
+                {{"type": "residual", "out_channels": {big}}},
+                {{"type": "max_pool2d", "kernel": 2}},
+                {{"type": "flatten"}},
+                {{"type": "linear", "out_features": 10}}
+            ]}}"#,
+            big = u64::MAX / 2
+        ))
+        .unwrap();
+        let costs = spec.estimate(&[1, 8, 8], 10).expect("estimates saturate");
+        assert_eq!(costs[0].activations, usize::MAX);
+        assert_eq!(costs[1].parameters, usize::MAX);
+        assert_eq!(costs[3].activations, usize::MAX);
+        assert_eq!(costs[4].parameters, usize::MAX);
+    }
+
+    #[test]
     fn mistakes_are_named() {
         let spec = ModelSpec::sequence(vec![LayerSpec::Linear {
             out_features: 10,

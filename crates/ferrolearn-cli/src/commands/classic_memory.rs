@@ -1,0 +1,43 @@
+//! Refuses a classic fit the machine cannot hold, before fitting: the library's estimate
+//! ([`ferrolearn::classic::memory`]) for the chosen model and its hyperparameters.
+
+use ferrolearn::classic::memory::{available_memory, check_classic_memory, LearnerShape};
+
+use super::classic_model::{Hyper, ModelKind};
+
+/// The shape of `kind` with `hyper` for the estimate, with `classes` classes.
+fn learner_shape(kind: ModelKind, hyper: &Hyper, classes: usize) -> LearnerShape {
+    match kind {
+        ModelKind::Knn => LearnerShape::Knn,
+        ModelKind::Linear | ModelKind::Ridge => LearnerShape::Linear,
+        ModelKind::Poly => LearnerShape::Polynomial {
+            degree: hyper.degree,
+        },
+        ModelKind::Logistic | ModelKind::Softmax => LearnerShape::Logistic { classes },
+        ModelKind::Svm => LearnerShape::LinearSvm { classes },
+        ModelKind::Multisvm | ModelKind::Perceptron => LearnerShape::MulticlassLinear { classes },
+        ModelKind::Kmeans => LearnerShape::KMeans { clusters: hyper.k },
+    }
+}
+
+/// Refuses fitting `kind` on `rows` x `features` when the estimate exceeds the memory the
+/// system says is available (nothing is checked where it does not say).
+pub fn refuse_too_big(
+    kind: ModelKind,
+    hyper: &Hyper,
+    rows: usize,
+    features: usize,
+    classes: usize,
+) -> anyhow::Result<()> {
+    if let Some(available) = available_memory() {
+        check_classic_memory(
+            kind.name(),
+            learner_shape(kind, hyper, classes),
+            rows,
+            features,
+            rayon::current_num_threads(),
+            available,
+        )?;
+    }
+    Ok(())
+}
