@@ -25,3 +25,4 @@ pub mod train;
 pub mod train_progress;
 pub mod visualize;
 pub mod visualize_classic;
+pub mod visualize_features;
