@@ -210,7 +210,10 @@ fn bad_runs_and_flags_are_refused() {
     let out = common::run(&["visualize", "--run", "x", "--what", "clusters"]);
     assert!(!out.status.success());
     let stderr = common::text(&out.stderr);
-    assert!(stderr.contains("templates, filters, errors, centroids"), "{stderr}");
+    assert!(
+        stderr.contains("templates, filters, errors, centroids"),
+        "{stderr}"
+    );
     let out = common::run(&["visualize", "--what", "centroids"]);
     assert!(!out.status.success());
     assert!(common::text(&out.stderr).contains("--run"));
@@ -222,7 +225,15 @@ fn bovw_words_and_kmeans_centres() {
     let feats = dir.path("feats");
     let kind = "bovw(words=16,patch=5,stride=3,patches=2000,seed=4)";
     let made = json(&[
-        "features", "--dataset", "mnist", "--kind", kind, "--limit", "60", "--out", &feats,
+        "features",
+        "--dataset",
+        "mnist",
+        "--kind",
+        kind,
+        "--limit",
+        "60",
+        "--out",
+        &feats,
         "--json",
     ]);
     assert_eq!(num(&made["files"][0], &["images"]), 60.0);
@@ -257,11 +268,22 @@ fn bovw_words_and_kmeans_centres() {
 
     fails(
         &["visualize", "--features", &feats, "--what", "filters"],
-        &["--what filters does not apply to a feature cache", "--what centroids"],
+        &[
+            "--what filters does not apply to a feature cache",
+            "--what centroids",
+        ],
     );
     let hog = dir.path("hog");
     json(&[
-        "features", "--dataset", "mnist", "--kind", "color(space=rgb)", "--limit", "5", "--out", &hog,
+        "features",
+        "--dataset",
+        "mnist",
+        "--kind",
+        "color(space=rgb)",
+        "--limit",
+        "5",
+        "--out",
+        &hog,
         "--json",
     ]);
     fails(
@@ -271,8 +293,18 @@ fn bovw_words_and_kmeans_centres() {
 
     let run = dir.path("kmeans");
     json(&[
-        "fit", "--model", "kmeans", "--dataset", "mnist", "--limit", "300", "--k", "10",
-        "--out", &run, "--json",
+        "fit",
+        "--model",
+        "kmeans",
+        "--dataset",
+        "mnist",
+        "--limit",
+        "300",
+        "--k",
+        "10",
+        "--out",
+        &run,
+        "--json",
     ]);
     let centres = json(&["visualize", "--run", &run, "--what", "centroids", "--json"]);
     assert_eq!(centres["k"], 10);

@@ -3,9 +3,9 @@
 //! `OUT/train.safetensors` and `OUT/test.safetensors`. A bag of visual words learns its words
 //! from the training images first; both caches hold those words.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;

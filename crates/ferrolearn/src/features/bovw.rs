@@ -311,7 +311,10 @@ mod tests {
             .unwrap();
         // Per row of patches: [0 0|0 0] -> 0, [0 200|0 200] (mean 100) -> tie -> 0,
         // [200 200|200 200] -> 1; two rows.
-        assert_eq!(b.compute(&image, [1, 3, 4]).unwrap(), vec![4.0 / 6.0, 2.0 / 6.0]);
+        assert_eq!(
+            b.compute(&image, [1, 3, 4]).unwrap(),
+            vec![4.0 / 6.0, 2.0 / 6.0]
+        );
         let mut counts = b.clone();
         counts.params.hist_norm = HistNorm::None;
         assert_eq!(counts.compute(&image, [1, 3, 4]).unwrap(), vec![4.0, 2.0]);

@@ -94,14 +94,17 @@ impl FeatureSet {
             ("images".to_string(), n.to_string()),
             ("item_shape".to_string(), format!("{c}x{h}x{w}")),
             ("kinds".to_string(), kinds_text(&self.key.kinds)),
-            (
-                "checksum".to_string(),
-                format!("{:016x}", checksum(&parts)),
-            ),
+            ("checksum".to_string(), format!("{:016x}", checksum(&parts))),
         ]);
         let mut views = vec![
-            ("features".to_string(), view(path, Dtype::F32, vec![n, d], &values)?),
-            ("labels".to_string(), view(path, Dtype::U8, vec![n], &self.labels)?),
+            (
+                "features".to_string(),
+                view(path, Dtype::F32, vec![n, d], &values)?,
+            ),
+            (
+                "labels".to_string(),
+                view(path, Dtype::U8, vec![n], &self.labels)?,
+            ),
         ];
         for (name, shape, bytes) in &vocabularies {
             views.push((name.clone(), view(path, Dtype::F64, shape.clone(), bytes)?));
@@ -205,9 +208,14 @@ impl FeatureSet {
                 let p = b.params();
                 let shape = [item_shape[0], p.patch, p.patch];
                 let name = vocabulary_name(i);
-                let bytes = tensor(&name, Dtype::F64, &[p.words, shape.iter().product::<usize>()])?;
-                let centres = Array2::from_shape_vec((p.words, shape.iter().product::<usize>()), f64s(bytes))
-                    .map_err(|e| bad(format!("tensor `{name}`: {e}")))?;
+                let bytes = tensor(
+                    &name,
+                    Dtype::F64,
+                    &[p.words, shape.iter().product::<usize>()],
+                )?;
+                let centres =
+                    Array2::from_shape_vec((p.words, shape.iter().product::<usize>()), f64s(bytes))
+                        .map_err(|e| bad(format!("tensor `{name}`: {e}")))?;
                 let vocabulary = Vocabulary::new(shape, centres.view())
                     .map_err(|e| bad(format!("tensor `{name}`: {e}")))?;
                 *b = b
@@ -248,19 +256,29 @@ fn vocabulary_name(i: usize) -> String {
 }
 
 /// Each bag of visual words' tensor name, shape and little-endian `f64` bytes, in kind order.
-fn vocabulary_bytes(path: &Path, kinds: &[FeatureKind]) -> Result<Vec<(String, Vec<usize>, Vec<u8>)>> {
+fn vocabulary_bytes(
+    path: &Path,
+    kinds: &[FeatureKind],
+) -> Result<Vec<(String, Vec<usize>, Vec<u8>)>> {
     let mut out = Vec::new();
     for (i, kind) in kinds.iter().enumerate() {
         if let FeatureKind::Bovw(b) = kind {
             let v = b.vocabulary().ok_or_else(|| {
                 Error::format(
                     path,
-                    format!("{} features cannot be cached without their vocabulary", b.params()),
+                    format!(
+                        "{} features cannot be cached without their vocabulary",
+                        b.params()
+                    ),
                 )
             })?;
             let centres = v.centres();
             let bytes = centres.iter().flat_map(|x| x.to_le_bytes()).collect();
-            out.push((vocabulary_name(i), vec![centres.nrows(), centres.ncols()], bytes));
+            out.push((
+                vocabulary_name(i),
+                vec![centres.nrows(), centres.ncols()],
+                bytes,
+            ));
         }
     }
     Ok(out)
@@ -392,7 +410,10 @@ mod tests {
     /// A cache of `color` then `bovw(words=4,patch=3,...)` features with a made-up
     /// vocabulary of 3x3x3 patches.
     fn bovw_set(seed: u64) -> FeatureSet {
-        let mut kinds = parse_kinds(&format!("color,bovw(words=4,patch=3,patches=10,seed={seed})")).unwrap();
+        let mut kinds = parse_kinds(&format!(
+            "color,bovw(words=4,patch=3,patches=10,seed={seed})"
+        ))
+        .unwrap();
         let centres = Array2::from_shape_fn((4, 27), |(i, j)| (i * 27 + j) as f64 / 7.0 - 3.0);
         let FeatureKind::Bovw(b) = &kinds[1] else {
             unreachable!()

@@ -309,18 +309,24 @@ mod tests {
 
     #[test]
     fn bovw_settings_are_read_and_printed_in_full() {
-        let kinds = parse_kinds("hog,bovw(words=50, patch=8, stride=2, hist_norm=L2, seed=3)")
-            .unwrap();
+        let kinds =
+            parse_kinds("hog,bovw(words=50, patch=8, stride=2, hist_norm=L2, seed=3)").unwrap();
         let FeatureKind::Bovw(b) = &kinds[1] else {
             panic!("{kinds:?}")
         };
-        assert_eq!((b.params().words, b.params().patch, b.params().stride), (50, 8, 2));
+        assert_eq!(
+            (b.params().words, b.params().patch, b.params().stride),
+            (50, 8, 2)
+        );
         assert_eq!(
             kinds[1].to_string(),
             "bovw(words=50,patch=8,stride=2,patches=100000,patch_norm=standard,hist_norm=l2,\
              seed=3)"
         );
-        assert_eq!(kinds_text(&parse_kinds(&kinds_text(&kinds)).unwrap()), kinds_text(&kinds));
+        assert_eq!(
+            kinds_text(&parse_kinds(&kinds_text(&kinds)).unwrap()),
+            kinds_text(&kinds)
+        );
         assert_eq!(
             parse_kinds("bovw").unwrap()[0].to_string(),
             "bovw(words=200,patch=6,stride=1,patches=100000,patch_norm=standard,hist_norm=l1,\
@@ -338,9 +344,15 @@ mod tests {
             ("hog(orientations=9", "missing `)`"),
             ("", "no feature kind"),
             ("bovw(words=0)", "bovw words must be >= 1"),
-            ("bovw(words=300,patches=200)", "words=300 is more than patches=200"),
+            (
+                "bovw(words=300,patches=200)",
+                "words=300 is more than patches=200",
+            ),
             ("bovw(size=3)", "unknown bovw setting `size`"),
-            ("bovw(patch_norm=zca)", "patch_norm must be standard or none"),
+            (
+                "bovw(patch_norm=zca)",
+                "patch_norm must be standard or none",
+            ),
         ] {
             let err = parse_kinds(text).unwrap_err().to_string();
             assert!(err.contains(word), "{text}: {err}");

@@ -110,10 +110,7 @@ impl PatchGrid {
     fn write(&self, image: &[u8], y: usize, x: usize, out: &mut [f64]) {
         let [_, h, w] = self.shape;
         let p = self.size;
-        for (plane, rows) in image
-            .chunks_exact(h * w)
-            .zip(out.chunks_exact_mut(p * p))
-        {
+        for (plane, rows) in image.chunks_exact(h * w).zip(out.chunks_exact_mut(p * p)) {
             for (r, row) in rows.chunks_exact_mut(p).enumerate() {
                 let start = (y + r) * w + x;
                 for (o, &v) in row.iter_mut().zip(&plane[start..start + p]) {
@@ -259,7 +256,10 @@ mod tests {
         let all: Vec<Vec<f64>> = (0..6)
             .flat_map(|i| {
                 grid.dense(data.image(i), &mut dense);
-                dense.chunks_exact(27).map(<[f64]>::to_vec).collect::<Vec<_>>()
+                dense
+                    .chunks_exact(27)
+                    .map(<[f64]>::to_vec)
+                    .collect::<Vec<_>>()
             })
             .collect();
         assert!(one.rows().into_iter().all(|r| all.contains(&r.to_vec())));

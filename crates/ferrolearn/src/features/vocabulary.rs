@@ -76,7 +76,10 @@ mod tests {
         let err = Vocabulary::new([3, 2, 2], array![[0.0, 0.0]].view())
             .unwrap_err()
             .to_string();
-        assert!(err.contains("[3, 2, 2]") && err.contains("12 values"), "{err}");
+        assert!(
+            err.contains("[3, 2, 2]") && err.contains("12 values"),
+            "{err}"
+        );
         assert!(Vocabulary::new([1, 1, 1], array![[f64::NAN]].view()).is_err());
     }
 }

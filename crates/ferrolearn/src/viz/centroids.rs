@@ -75,13 +75,7 @@ pub fn plot_centroids(
     // Fits: the canvas is at least this wide and tall. The grid is centred under the title.
     let left = PAD + ((canvas_width - 2 * pad - grid_width) / 2) as u32;
     let top = PAD + TITLE_BAND;
-    canvas.fill(
-        left,
-        top,
-        grid_width as u32,
-        grid_height as u32,
-        SEPARATOR,
-    );
+    canvas.fill(left, top, grid_width as u32, grid_height as u32, SEPARATOR);
     for (c, centre) in centres.chunks_exact(channels * height * width).enumerate() {
         let (col, row) = (c as u32 % cols, c as u32 / cols);
         let x = left + LINE + col * (tile.width + LINE);
@@ -126,7 +120,9 @@ mod tests {
         assert_eq!(picture.height(), 2 * 12 + 36 + grid_h);
         let at = |c: u32, x: u32, y: u32| {
             let (col, row) = (c % 3, c / 3);
-            picture.get_pixel(12 + 2 + col * 86 + x, 48 + 2 + row * 86 + y).0
+            picture
+                .get_pixel(12 + 2 + col * 86 + x, 48 + 2 + row * 86 + y)
+                .0
         };
         for c in 0..4 {
             assert_eq!(at(c, 0, 0), [255, 0, 0], "centre {c}"); // its own maximum
@@ -144,7 +140,9 @@ mod tests {
 
     #[test]
     fn grey_digits_and_bad_shapes() {
-        let centres: Vec<f32> = (0..10 * 28 * 28).map(|i| (i % 255) as f32 / 255.0).collect();
+        let centres: Vec<f32> = (0..10 * 28 * 28)
+            .map(|i| (i % 255) as f32 / 255.0)
+            .collect();
         let png = TempPng::new("centroids-grey");
         plot_centroids(png.path(), &centres, [10, 1, 28, 28], "k-means").expect("plot");
         // Scale 3: tiles 84 x 84 in a 4 x 3 grid.
@@ -161,6 +159,9 @@ mod tests {
         let err = plot_centroids(png.path(), &centres, [10, 2, 28, 14], "x").expect_err("chan");
         assert!(err.to_string().contains("got 2 channels"), "{err}");
         let err = plot_centroids(png.path(), &centres[1..], [10, 1, 28, 28], "x").expect_err("len");
-        assert!(err.to_string().contains("[k, channels, height, width]"), "{err}");
+        assert!(
+            err.to_string().contains("[k, channels, height, width]"),
+            "{err}"
+        );
     }
 }

@@ -28,7 +28,10 @@ fn check_encode(case: &Case) -> Result<(), String> {
     let images = case.input("images")?;
     let words = case.input("words")?;
     let [n, c, h, w] = images.shape[..] else {
-        return Err(format!("images shape {:?} is not [N, C, H, W]", images.shape));
+        return Err(format!(
+            "images shape {:?} is not [N, C, H, W]",
+            images.shape
+        ));
     };
     let [k, d] = words.shape[..] else {
         return Err(format!("words shape {:?} is not [K, D]", words.shape));
