@@ -1,9 +1,9 @@
 //! Feature matrices cached on disk in safetensors, so a search does not recompute them.
 //!
 //! A cache file holds two tensors, `features` (F32 `[N, D]`) and `labels` (U8 `[N]`), for
-//! each bag of visual words (the `i`-th kind) its words `vocabulary.i` (F64 `[words, C * patch
-//! * patch]`, learned on the training split; a test cache holds the same), and in the
-//! safetensors metadata: `format` (`ferrolearn-features`), `version` ([`CACHE_VERSION`]),
+//! each bag of visual words (the `i`-th kind) its words `vocabulary.i` (F64 `[words, D_w]`,
+//! `D_w = C x patch x patch`, learned on the training split; a test cache holds the same), and
+//! in the safetensors metadata:
 //! `dataset`, `split`, `images` (N), `item_shape` (`CxHxW`), `kinds` (the canonical text of
 //! the feature kinds, see [`super::kinds_text`]) and `checksum` (of every tensor's bytes).
 //! Reading checks all of it, so a truncated or altered file, or one holding other features
@@ -255,11 +255,11 @@ fn vocabulary_name(i: usize) -> String {
     format!("vocabulary.{i}")
 }
 
+/// A tensor's name, shape and bytes.
+type NamedTensor = (String, Vec<usize>, Vec<u8>);
+
 /// Each bag of visual words' tensor name, shape and little-endian `f64` bytes, in kind order.
-fn vocabulary_bytes(
-    path: &Path,
-    kinds: &[FeatureKind],
-) -> Result<Vec<(String, Vec<usize>, Vec<u8>)>> {
+fn vocabulary_bytes(path: &Path, kinds: &[FeatureKind]) -> Result<Vec<NamedTensor>> {
     let mut out = Vec::new();
     for (i, kind) in kinds.iter().enumerate() {
         if let FeatureKind::Bovw(b) = kind {
