@@ -3,8 +3,8 @@
 //! A cache file holds two tensors, `features` (F32 `[N, D]`) and `labels` (U8 `[N]`), for
 //! each bag of visual words (the `i`-th kind) its words `vocabulary.i` (F64 `[words, D_w]`,
 //! `D_w = C x patch x patch`, learned on the training split; a test cache holds the same), and
-//! in the safetensors metadata:
-//! `dataset`, `split`, `images` (N), `item_shape` (`CxHxW`), `kinds` (the canonical text of
+//! in the safetensors metadata: `format` (`ferrolearn-features`), `version`
+//! ([`CACHE_VERSION`]), `dataset`, `split`, `images` (N), `item_shape` (`CxHxW`), `kinds` (the canonical text of
 //! the feature kinds, see [`super::kinds_text`]) and `checksum` (of every tensor's bytes).
 //! Reading checks all of it, so a truncated or altered file, or one holding other features
 //! than those asked, is refused with a message saying what differs. Files are written to a
