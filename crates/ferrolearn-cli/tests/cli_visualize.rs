@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{fails, json, Scratch};
+use common::{fails, json, num, Scratch};
 
 /// Reads the PNG at `path`, checking it decodes, and returns it as RGB.
 fn picture(path: &str) -> image::RgbImage {
@@ -207,8 +207,114 @@ fn bad_runs_and_flags_are_refused() {
         ],
         &["--top must be >= 1"],
     );
-    let out = common::run(&["visualize", "--run", "x", "--what", "centroids"]);
+    let out = common::run(&["visualize", "--run", "x", "--what", "clusters"]);
     assert!(!out.status.success());
     let stderr = common::text(&out.stderr);
-    assert!(stderr.contains("templates, filters, errors"), "{stderr}");
+    assert!(
+        stderr.contains("templates, filters, errors, centroids"),
+        "{stderr}"
+    );
+    let out = common::run(&["visualize", "--what", "centroids"]);
+    assert!(!out.status.success());
+    assert!(common::text(&out.stderr).contains("--run"));
+}
+
+#[test]
+fn bovw_words_and_kmeans_centres() {
+    let dir = Scratch::new("visualize-centroids");
+    let feats = dir.path("feats");
+    let kind = "bovw(words=16,patch=5,stride=3,patches=2000,seed=4)";
+    let made = json(&[
+        "features",
+        "--dataset",
+        "mnist",
+        "--kind",
+        kind,
+        "--limit",
+        "60",
+        "--out",
+        &feats,
+        "--json",
+    ]);
+    assert_eq!(num(&made["files"][0], &["images"]), 60.0);
+    assert_eq!(num(&made["files"][1], &["dims"]), 16.0);
+
+    let words = json(&[
+        "visualize",
+        "--features",
+        &feats,
+        "--what",
+        "centroids",
+        "--json",
+    ]);
+    assert_eq!(words["words"], 16);
+    assert_eq!(words["patch_shape"], serde_json::json!([1, 5, 5]));
+    let shares: Vec<f64> = words["usage"]
+        .as_array()
+        .expect("usage")
+        .iter()
+        .map(|v| v.as_f64().expect("share"))
+        .collect();
+    assert!((shares.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+    assert!(shares.windows(2).all(|w| w[0] >= w[1]), "{shares:?}");
+    let png = words["png"].as_str().expect("png");
+    assert!(png.ends_with("feats/centroids.png"), "{png}");
+    let p = picture(png);
+    // Sixteen 5 x 5 words at scale 16 (80 pixels) in a 4 x 4 grid with 2-pixel lines, under
+    // a 36-pixel title band, 12-pixel margins; the title may be wider than the grid.
+    assert_eq!(p.height(), 2 * 12 + 36 + 4 * 82 + 2);
+    assert!(p.width() >= 2 * 12 + 4 * 82 + 2, "{}", p.width());
+    assert!(colours(&p) > 16);
+
+    fails(
+        &["visualize", "--features", &feats, "--what", "filters"],
+        &[
+            "--what filters does not apply to a feature cache",
+            "--what centroids",
+        ],
+    );
+    let hog = dir.path("hog");
+    json(&[
+        "features",
+        "--dataset",
+        "mnist",
+        "--kind",
+        "color(space=rgb)",
+        "--limit",
+        "5",
+        "--out",
+        &hog,
+        "--json",
+    ]);
+    fails(
+        &["visualize", "--features", &hog, "--what", "centroids"],
+        &["holds color(space=rgb", "no visual words"],
+    );
+
+    let run = dir.path("kmeans");
+    json(&[
+        "fit",
+        "--model",
+        "kmeans",
+        "--dataset",
+        "mnist",
+        "--limit",
+        "300",
+        "--k",
+        "10",
+        "--out",
+        &run,
+        "--json",
+    ]);
+    let centres = json(&["visualize", "--run", &run, "--what", "centroids", "--json"]);
+    assert_eq!(centres["k"], 10);
+    let p = picture(centres["png"].as_str().expect("png"));
+    // Ten 28 x 28 centres at scale 3 (84 pixels) in a 4 x 3 grid.
+    assert_eq!(p.height(), 2 * 12 + 36 + 3 * 86 + 2);
+    assert!(p.width() >= 2 * 12 + 4 * 86 + 2);
+    assert!(colours(&p) > 50);
+    fails(
+        &["visualize", "--run", &run, "--what", "templates"],
+        &["a classic kmeans model", "--what centroids applies"],
+    );
 }

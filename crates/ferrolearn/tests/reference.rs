@@ -4,6 +4,8 @@
 //! dispatches each case by its file's family. A case whose op a covered family does not know
 //! fails by name. Families not covered yet are reported as such and never counted as passed.
 
+#[path = "reference_checks/bovw.rs"]
+mod bovw;
 #[path = "reference_checks/case.rs"]
 mod case;
 #[path = "reference_checks/classic.rs"]
@@ -33,6 +35,7 @@ fn checker(family: &str) -> Option<Checker> {
         "linear" | "conv2d" | "pool" | "batchnorm" | "activations" | "losses" | "branching" => {
             Some(ops::check)
         }
+        "bovw" => Some(bovw::check),
         "classic" => Some(classic::check),
         "features" => Some(features::check),
         "init" => Some(init::check),

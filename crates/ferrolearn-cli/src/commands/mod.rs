@@ -28,3 +28,4 @@ pub mod train_progress;
 pub mod train_start;
 pub mod visualize;
 pub mod visualize_classic;
+pub mod visualize_features;

@@ -1,5 +1,6 @@
 //! `ferrolearn visualize`: a picture of what a saved run learned. Network runs here; classic
-//! runs (`fit --out`) in [`super::visualize_classic`]. Each picture is one library call.
+//! runs (`fit --out`) in [`super::visualize_classic`]; the visual words of a feature cache
+//! (`features --out`) in [`super::visualize_features`]. Each picture is one library call.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -13,7 +14,7 @@ use ferrolearn::viz::{most_confident_mistakes, plot_filters, plot_mistakes, Mist
 use serde_json::{json, Value};
 
 use super::stdout::{print, print_json};
-use super::visualize_classic;
+use super::{visualize_classic, visualize_features};
 
 /// The pictures `--what` selects.
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,7 +27,9 @@ pub enum What {
     /// The most confident mistakes on the test set, with true and predicted classes
     /// (network runs; classic logistic and softmax runs on images).
     Errors,
-    // `centroids` (the k-means centres of image patches) joins here with the k-means model.
+    /// k-means centres as pictures: the visual words of a bag-of-visual-words feature cache
+    /// (`--features DIR`), or the centres of a classic k-means run fitted on images.
+    Centroids,
 }
 
 impl What {
@@ -36,6 +39,7 @@ impl What {
             What::Templates => "templates",
             What::Filters => "filters",
             What::Errors => "errors",
+            What::Centroids => "centroids",
         }
     }
 }
@@ -45,12 +49,16 @@ impl What {
 pub struct Args {
     /// The run directory written by `ferrolearn train`, or a classic run (`fit --out`,
     /// `search --refit --out`).
-    #[arg(long, value_name = "DIR")]
-    pub run: PathBuf,
+    #[arg(long, value_name = "DIR", required_unless_present = "features")]
+    pub run: Option<PathBuf>,
+    /// centroids: a feature cache directory written by `ferrolearn features --out` (its
+    /// train.safetensors) or one cache file, instead of --run.
+    #[arg(long, value_name = "DIR", conflicts_with = "run")]
+    pub features: Option<PathBuf>,
     /// Which picture to draw.
     #[arg(long, value_enum)]
     pub what: What,
-    /// Where to write the PNG (default: `DIR/<what>.png`).
+    /// Where to write the PNG (default: `DIR/<what>.png`, DIR the run or feature cache).
     #[arg(long, value_name = "FILE.png")]
     pub out: Option<PathBuf>,
     /// errors: how many mistakes to show, most confident first.
@@ -81,24 +89,35 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.top == 0 {
         bail!("--top must be >= 1, got 0");
     }
-    let picture = args
-        .out
-        .clone()
-        .unwrap_or_else(|| args.run.join(format!("{}.png", args.what.name())));
-    let drawn = if persist::is_saved_model(&args.run) {
-        visualize_classic::draw(&args, &picture)?
-    } else if args.run.join("config.json").is_file() {
-        draw_network(&args, &picture)?
+    let (source, is_cache) = match (&args.run, &args.features) {
+        (Some(run), _) => (run.clone(), false),
+        (None, Some(cache)) => (cache.clone(), true),
+        (None, None) => bail!("give --run DIR (a saved run) or --features DIR (a feature cache)"),
+    };
+    let picture = args.out.clone().unwrap_or_else(|| {
+        let dir = if source.is_file() {
+            source.parent().unwrap_or(Path::new(".")).to_path_buf()
+        } else {
+            source.clone()
+        };
+        dir.join(format!("{}.png", args.what.name()))
+    });
+    let drawn = if is_cache {
+        visualize_features::draw(&args, &source, &picture)?
+    } else if persist::is_saved_model(&source) {
+        visualize_classic::draw(&args, &source, &picture)?
+    } else if source.join("config.json").is_file() {
+        draw_network(&args, &source, &picture)?
     } else {
         bail!(
-            "{} holds no saved model: expected config.json (from `ferrolearn train`) or {} (from `ferrolearn fit --out`)",
-            args.run.display(),
+            "{} holds no saved model: expected config.json (from `ferrolearn train`) or {} (from `ferrolearn fit --out`); for the words of a feature cache use --features DIR",
+            source.display(),
             persist::JSON_FILE
         );
     };
     if args.json {
         let mut value = json!({
-            "run": args.run,
+            "run": source,
             "what": args.what.name(),
             "png": picture,
         });
@@ -117,7 +136,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// The `--what` values that apply to a network run: `filters` when it convolves its input.
-fn network_error(args: &Args, has_filters: bool, model: &str) -> anyhow::Error {
+fn network_error(args: &Args, run: &Path, has_filters: bool, model: &str) -> anyhow::Error {
     let applicable = if has_filters {
         "--what filters or errors"
     } else {
@@ -125,18 +144,21 @@ fn network_error(args: &Args, has_filters: bool, model: &str) -> anyhow::Error {
     };
     let reason = match args.what {
         What::Templates => "templates are drawn for classic linear models on images",
+        What::Centroids => {
+            "centroids are drawn for k-means runs and bag-of-visual-words feature caches"
+        }
         _ => "it has no convolution on its input images",
     };
     anyhow::anyhow!(
         "--what {} does not apply to {} (a {model} network: {reason}); {applicable} applies to it",
         args.what.name(),
-        args.run.display()
+        run.display()
     )
 }
 
 /// Filters or mistakes of a network run.
-fn draw_network(args: &Args, picture: &Path) -> anyhow::Result<Drawn> {
-    let mut run = load_run(&args.run)?;
+fn draw_network(args: &Args, dir: &Path, picture: &Path) -> anyhow::Result<Drawn> {
+    let mut run = load_run(dir)?;
     let [channels, height, width] = match run.config.input_shape[..] {
         [c, h, w] => [c, h, w],
         _ => bail!(
@@ -147,10 +169,12 @@ fn draw_network(args: &Args, picture: &Path) -> anyhow::Result<Drawn> {
     let filters = run.model.first_filters(channels);
     let model = run.config.model_name.clone();
     match args.what {
-        What::Templates => Err(network_error(args, filters.is_some(), &model)),
+        What::Templates | What::Centroids => {
+            Err(network_error(args, dir, filters.is_some(), &model))
+        }
         What::Filters => {
             let Some((layer, weights)) = filters else {
-                return Err(network_error(args, false, &model));
+                return Err(network_error(args, dir, false, &model));
             };
             let shape: [usize; 4] = weights.shape().try_into()?;
             plot_filters(picture, weights.data(), shape)?;

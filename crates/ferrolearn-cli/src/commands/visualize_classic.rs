@@ -1,27 +1,32 @@
 //! `ferrolearn visualize` of a classic run fitted on an image dataset: the templates of a
-//! linear model, or the most confident mistakes of a probabilistic one.
+//! linear model, the most confident mistakes of a probabilistic one, or the centres of a
+//! k-means model.
 
 use std::path::Path;
 
 use anyhow::{bail, Context};
 use ferrolearn::data::{load, DatasetName, TrainTest};
-use ferrolearn::viz::{most_confident_mistakes, plot_linear_templates};
+use ferrolearn::viz::{most_confident_mistakes, plot_centroids, plot_linear_templates};
 use ndarray::{concatenate, Array2, ArrayView2, Axis};
 use serde_json::json;
 
 use super::classic_data::{image_table, labels_in};
-use super::classic_model::FittedModel;
+use super::classic_model::{FittedModel, FittedScaler};
 use super::classic_saved::SavedModel;
 use super::visualize::{draw_mistakes, Args, Drawn, What};
 
-/// Draws `--what` for the classic run in `args.run` into `picture`.
-pub fn draw(args: &Args, picture: &Path) -> anyhow::Result<Drawn> {
-    let saved = SavedModel::load(&args.run)?;
+/// Draws `--what` for the classic run in `run` into `picture`.
+pub fn draw(args: &Args, run: &Path, picture: &Path) -> anyhow::Result<Drawn> {
+    let saved = SavedModel::load(run)?;
     let weights = class_weights(&saved.pipeline.model);
     let probabilistic = matches!(
         saved.pipeline.model,
         FittedModel::Logistic(_) | FittedModel::Softmax(_)
     );
+    let centres = match &saved.pipeline.model {
+        FittedModel::Kmeans(m) => Some(m.centres()),
+        _ => None,
+    };
     let dataset = match &saved.dataset {
         Some(name) => Some(name.parse::<DatasetName>()?),
         None => None,
@@ -34,6 +39,9 @@ pub fn draw(args: &Args, picture: &Path) -> anyhow::Result<Drawn> {
         if dataset.is_some() && probabilistic {
             applicable.push("errors");
         }
+        if dataset.is_some() && centres.is_some() {
+            applicable.push("centroids");
+        }
         let applicable = match &applicable[..] {
             [] => "no --what applies to it".to_string(),
             names => format!("--what {} applies to it", names.join(" or ")),
@@ -41,7 +49,7 @@ pub fn draw(args: &Args, picture: &Path) -> anyhow::Result<Drawn> {
         anyhow::anyhow!(
             "--what {} does not apply to {} (a classic {} model: {reason}); {applicable}",
             args.what.name(),
-            args.run.display(),
+            run.display(),
             saved.model.name()
         )
     };
@@ -79,6 +87,31 @@ pub fn draw(args: &Args, picture: &Path) -> anyhow::Result<Drawn> {
                     saved.model.name()
                 ),
                 details: json!({ "classes": names }),
+            })
+        }
+        What::Centroids => {
+            let Some(centres) = centres else {
+                return Err(refuse("centroids are the centres of a k-means model"));
+            };
+            // Back to the pixel values (in [0, 1]) the images were given as.
+            let centres = match &saved.pipeline.scaler {
+                FittedScaler::None => centres,
+                FittedScaler::Standard(s) => s.inverse_transform(centres.view())?,
+                FittedScaler::MinMax(s) => s.inverse_transform(centres.view())?,
+            };
+            if centres.ncols() != channels * height * width {
+                bail!(
+                    "the k-means centres have {} values, not the {channels} x {height} x {width} pixels of {dataset}",
+                    centres.ncols()
+                );
+            }
+            let k = centres.nrows();
+            let flat: Vec<f32> = centres.iter().map(|&v| v as f32).collect();
+            let title = format!("{k} k-means centres of {dataset} training images");
+            plot_centroids(picture, &flat, [k, channels, height, width], &title)?;
+            Ok(Drawn {
+                description: format!("{k} k-means centres on {dataset}"),
+                details: json!({ "k": k, "shape": [channels, height, width] }),
             })
         }
         What::Errors => {

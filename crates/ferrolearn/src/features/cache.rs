@@ -1,9 +1,11 @@
 //! Feature matrices cached on disk in safetensors, so a search does not recompute them.
 //!
-//! A cache file holds two tensors, `features` (F32 `[N, D]`) and `labels` (U8 `[N]`), and in
-//! the safetensors metadata: `format` (`ferrolearn-features`), `version` ([`CACHE_VERSION`]),
-//! `dataset`, `split`, `images` (N), `item_shape` (`CxHxW`), `kinds` (the canonical text of
-//! the feature kinds, see [`super::kinds_text`]) and `checksum` (of both tensors' bytes).
+//! A cache file holds two tensors, `features` (F32 `[N, D]`) and `labels` (U8 `[N]`), for
+//! each bag of visual words (the `i`-th kind) its words `vocabulary.i` (F64 `[words, D_w]`,
+//! `D_w = C x patch x patch`, learned on the training split; a test cache holds the same), and
+//! in the safetensors metadata: `format` (`ferrolearn-features`), `version`
+//! ([`CACHE_VERSION`]), `dataset`, `split`, `images` (N), `item_shape` (`CxHxW`), `kinds` (the canonical text of
+//! the feature kinds, see [`super::kinds_text`]) and `checksum` (of every tensor's bytes).
 //! Reading checks all of it, so a truncated or altered file, or one holding other features
 //! than those asked, is refused with a message saying what differs. Files are written to a
 //! temporary name and renamed.
@@ -15,7 +17,7 @@ use std::path::Path;
 use ndarray::Array2;
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 
-use super::{feature_len, kinds_text, parse_kinds, FeatureKind};
+use super::{feature_len, kinds_text, parse_kinds, FeatureKind, Vocabulary};
 use crate::train::checkpoint::write_atomic;
 use crate::{Error, Result};
 
@@ -31,7 +33,8 @@ pub struct CacheKey {
     pub dataset: String,
     /// The split (`train`, `test`).
     pub split: String,
-    /// The feature kinds, in column order.
+    /// The feature kinds, in column order (bags of visual words with their vocabularies when
+    /// read from a cache).
     pub kinds: Vec<FeatureKind>,
 }
 
@@ -79,6 +82,9 @@ impl FeatureSet {
             )));
         }
         let values: Vec<u8> = self.features.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let vocabularies = vocabulary_bytes(path, &self.key.kinds)?;
+        let mut parts = vec![&values[..], &self.labels[..]];
+        parts.extend(vocabularies.iter().map(|(_, _, bytes)| &bytes[..]));
         let [c, h, w] = self.item_shape;
         let metadata = HashMap::from([
             ("format".to_string(), FORMAT.to_string()),
@@ -88,15 +94,21 @@ impl FeatureSet {
             ("images".to_string(), n.to_string()),
             ("item_shape".to_string(), format!("{c}x{h}x{w}")),
             ("kinds".to_string(), kinds_text(&self.key.kinds)),
-            (
-                "checksum".to_string(),
-                format!("{:016x}", checksum(&values, &self.labels)),
-            ),
+            ("checksum".to_string(), format!("{:016x}", checksum(&parts))),
         ]);
-        let views = vec![
-            ("features", view(path, Dtype::F32, vec![n, d], &values)?),
-            ("labels", view(path, Dtype::U8, vec![n], &self.labels)?),
+        let mut views = vec![
+            (
+                "features".to_string(),
+                view(path, Dtype::F32, vec![n, d], &values)?,
+            ),
+            (
+                "labels".to_string(),
+                view(path, Dtype::U8, vec![n], &self.labels)?,
+            ),
         ];
+        for (name, shape, bytes) in &vocabularies {
+            views.push((name.clone(), view(path, Dtype::F64, shape.clone(), bytes)?));
+        }
         let bytes = safetensors::serialize(views, &Some(metadata))
             .map_err(|e| Error::format(path, e.to_string()))?;
         write_atomic(path, &bytes)
@@ -189,7 +201,30 @@ impl FeatureSet {
         };
         let values = tensor("features", Dtype::F32, &[n, d])?;
         let labels = tensor("labels", Dtype::U8, &[n])?.to_vec();
-        let sum = format!("{:016x}", checksum(values, &labels));
+        let mut parts = vec![values, &labels[..]];
+        let mut kinds = kinds;
+        for (i, kind) in kinds.iter_mut().enumerate() {
+            if let FeatureKind::Bovw(b) = kind {
+                let p = b.params();
+                let shape = [item_shape[0], p.patch, p.patch];
+                let name = vocabulary_name(i);
+                let bytes = tensor(
+                    &name,
+                    Dtype::F64,
+                    &[p.words, shape.iter().product::<usize>()],
+                )?;
+                let centres =
+                    Array2::from_shape_vec((p.words, shape.iter().product::<usize>()), f64s(bytes))
+                        .map_err(|e| bad(format!("tensor `{name}`: {e}")))?;
+                let vocabulary = Vocabulary::new(shape, centres.view())
+                    .map_err(|e| bad(format!("tensor `{name}`: {e}")))?;
+                *b = b
+                    .with_vocabulary(vocabulary)
+                    .map_err(|e| bad(format!("tensor `{name}`: {e}")))?;
+                parts.push(bytes);
+            }
+        }
+        let sum = format!("{:016x}", checksum(&parts));
         if field("checksum")? != sum {
             return Err(bad(format!(
                 "checksum {sum} differs from the recorded {}: the file is corrupt",
@@ -215,6 +250,48 @@ impl FeatureSet {
     }
 }
 
+/// The name of the `i`-th kind's vocabulary tensor.
+fn vocabulary_name(i: usize) -> String {
+    format!("vocabulary.{i}")
+}
+
+/// A tensor's name, shape and bytes.
+type NamedTensor = (String, Vec<usize>, Vec<u8>);
+
+/// Each bag of visual words' tensor name, shape and little-endian `f64` bytes, in kind order.
+fn vocabulary_bytes(path: &Path, kinds: &[FeatureKind]) -> Result<Vec<NamedTensor>> {
+    let mut out = Vec::new();
+    for (i, kind) in kinds.iter().enumerate() {
+        if let FeatureKind::Bovw(b) = kind {
+            let v = b.vocabulary().ok_or_else(|| {
+                Error::format(
+                    path,
+                    format!(
+                        "{} features cannot be cached without their vocabulary",
+                        b.params()
+                    ),
+                )
+            })?;
+            let centres = v.centres();
+            let bytes = centres.iter().flat_map(|x| x.to_le_bytes()).collect();
+            out.push((
+                vocabulary_name(i),
+                vec![centres.nrows(), centres.ncols()],
+                bytes,
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// Little-endian `f64` bytes to numbers.
+fn f64s(bytes: &[u8]) -> Vec<f64> {
+    bytes
+        .chunks_exact(8)
+        .map(|b| f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
+        .collect()
+}
+
 /// A tensor view of `data`, its errors naming `path`.
 fn view<'a>(
     path: &Path,
@@ -232,11 +309,12 @@ fn parse_shape(text: &str) -> Option<[usize; 3]> {
     parts.next().is_none().then_some(shape)
 }
 
-/// A 64-bit FNV-1a style hash over 8-byte words of the feature bytes, then the labels.
-fn checksum(values: &[u8], labels: &[u8]) -> u64 {
+/// A 64-bit FNV-1a style hash over 8-byte words of the feature bytes, then the labels, then
+/// any vocabularies.
+fn checksum(parts: &[&[u8]]) -> u64 {
     const PRIME: u64 = 0x0000_0100_0000_01b3;
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for bytes in [values, labels] {
+    for &bytes in parts {
         let words = bytes.chunks_exact(8);
         let tail = words.remainder();
         for w in words {
@@ -327,6 +405,63 @@ mod tests {
         assert!(err.contains("corrupt"), "{err}");
         fs::write(&path, b"hello").unwrap();
         assert!(FeatureSet::read(&path).is_err());
+    }
+
+    /// A cache of `color` then `bovw(words=4,patch=3,...)` features with a made-up
+    /// vocabulary of 3x3x3 patches.
+    fn bovw_set(seed: u64) -> FeatureSet {
+        let mut kinds = parse_kinds(&format!(
+            "color,bovw(words=4,patch=3,patches=10,seed={seed})"
+        ))
+        .unwrap();
+        let centres = Array2::from_shape_fn((4, 27), |(i, j)| (i * 27 + j) as f64 / 7.0 - 3.0);
+        let FeatureKind::Bovw(b) = &kinds[1] else {
+            unreachable!()
+        };
+        let fitted = b
+            .with_vocabulary(Vocabulary::new([3, 3, 3], centres.view()).unwrap())
+            .unwrap();
+        kinds[1] = FeatureKind::Bovw(fitted);
+        let mut s = set("cifar-10", "color");
+        s.key.kinds = kinds;
+        let d = feature_len(&s.key.kinds, [3, 32, 32]).unwrap();
+        s.features = Array2::from_shape_fn((5, d), |(i, j)| (i + j) as f32);
+        s
+    }
+
+    #[test]
+    fn a_vocabulary_is_saved_and_read_back_with_its_features() {
+        let path = temp("bovw.safetensors");
+        let original = bovw_set(0);
+        original.save(&path).unwrap();
+        let back = FeatureSet::load(&path, &bovw_set(0).key).unwrap();
+        let vocabulary = |s: &FeatureSet| match &s.key.kinds[1] {
+            FeatureKind::Bovw(b) => b.vocabulary().cloned(),
+            _ => None,
+        };
+        assert!(vocabulary(&back).is_some());
+        assert_eq!(vocabulary(&back), vocabulary(&original));
+        assert_eq!(back.features, original.features);
+
+        let err = FeatureSet::load(&path, &bovw_set(1).key)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("seed=0)") && err.contains("seed=1)"), "{err}");
+
+        // The vocabulary is under the checksum too.
+        let mut bytes = fs::read(&path).unwrap();
+        let (header, meta) = SafeTensors::read_metadata(&bytes).unwrap();
+        let (start, _) = meta.info("vocabulary.1").unwrap().data_offsets;
+        let vocab_start = 8 + header + start;
+        bytes[vocab_start + 3] ^= 0x10;
+        fs::write(&path, &bytes).unwrap();
+        let err = FeatureSet::read(&path).unwrap_err().to_string();
+        assert!(err.contains("corrupt"), "{err}");
+
+        let mut unfitted = bovw_set(0);
+        unfitted.key.kinds = parse_kinds(&kinds_text(&unfitted.key.kinds)).unwrap();
+        let err = unfitted.save(&path).unwrap_err().to_string();
+        assert!(err.contains("without their vocabulary"), "{err}");
     }
 
     #[test]

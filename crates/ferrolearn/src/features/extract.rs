@@ -12,6 +12,14 @@ use crate::{Error, Result};
 /// Images per parallel task (and per progress report).
 const CHUNK: usize = 64;
 
+/// Buffers one thread reuses from image to image.
+#[derive(Default)]
+struct Scratch {
+    hog: HogScratch,
+    /// The dense patches of a bag of visual words.
+    patches: Vec<f64>,
+}
+
 /// A progress report: called with the number of images just finished (from any thread).
 pub type Progress<'a> = &'a (dyn Fn(usize) + Sync);
 
@@ -23,7 +31,7 @@ pub type Progress<'a> = &'a (dyn Fn(usize) + Sync);
 pub fn feature_len(kinds: &[FeatureKind], item_shape: [usize; 3]) -> Result<usize> {
     if kinds.is_empty() {
         return Err(Error::InvalidParameter(
-            "no feature kind asked: give at least one (hog, color)".into(),
+            "no feature kind asked: give at least one (hog, color, bovw)".into(),
         ));
     }
     kinds.iter().map(|k| k.output_len(item_shape)).sum()
@@ -32,11 +40,12 @@ pub fn feature_len(kinds: &[FeatureKind], item_shape: [usize; 3]) -> Result<usiz
 /// The `[N, D]` matrix of `kinds` features of every image, features in the order asked
 /// (image `i`'s row holds the first kind's values, then the second's, ...).
 ///
-/// Images are shared among the rayon pool's threads in chunks of 64; `progress`, when given,
+/// Bags of visual words need their vocabulary ([`super::fit_vocabularies`], on the training
+/// split). Images are shared among the rayon pool's threads in chunks of 64; `progress`, when given,
 /// is called after each chunk with its number of images, so a front end can draw a bar.
 ///
 /// # Errors
-/// As [`feature_len`].
+/// As [`feature_len`]; `InvalidParameter` when a bag of visual words has no vocabulary.
 pub fn extract(
     dataset: &Dataset,
     kinds: &[FeatureKind],
@@ -52,15 +61,20 @@ pub fn extract(
     let mut out = vec![0.0f32; n * d];
     out.par_chunks_mut(CHUNK * d)
         .enumerate()
-        .try_for_each_init(HogScratch::default, |scratch, (chunk, rows)| {
+        .try_for_each_init(Scratch::default, |scratch, (chunk, rows)| {
             for (j, row) in rows.chunks_exact_mut(d).enumerate() {
                 let image = dataset.image(chunk * CHUNK + j);
                 let mut start = 0;
                 for (kind, &len) in kinds.iter().zip(&lens) {
                     let part = &mut row[start..start + len];
                     match kind {
-                        FeatureKind::Hog(h) => h.compute_into(image, shape, scratch, part)?,
+                        FeatureKind::Hog(h) => {
+                            h.compute_into(image, shape, &mut scratch.hog, part)?
+                        }
                         FeatureKind::Color(c) => c.compute_into(image, shape, part),
+                        FeatureKind::Bovw(b) => {
+                            b.compute_into(image, shape, &mut scratch.patches, part)?
+                        }
                     }
                     start += len;
                 }

@@ -1,6 +1,6 @@
-//! The feature kinds one can ask for, and their text form: `hog`, `color`,
-//! `hog(orientations=12,pixels_per_cell=4x4)`, `color(space=rgb,bins=16)`, lists of them
-//! separated by commas.
+//! The feature kinds one can ask for, and their text form: `hog`, `color`, `bovw`,
+//! `hog(orientations=12,pixels_per_cell=4x4)`, `color(space=rgb,bins=16)`,
+//! `bovw(words=100,patch=8,stride=2)`, lists of them separated by commas.
 //!
 //! A kind's [`Display`](fmt::Display) names every setting (defaults included), so the text is
 //! canonical: two kinds are the same exactly when their texts are, which is how a feature
@@ -9,7 +9,10 @@
 use std::fmt;
 use std::str::FromStr;
 
-use super::{BlockNorm, ColorHistogram, ColorSpace, Hog, HogChannels, HogParams};
+use super::{
+    BlockNorm, Bovw, BovwParams, ColorHistogram, ColorSpace, HistNorm, Hog, HogChannels, HogParams,
+    PatchNorm,
+};
 use crate::{Error, Result};
 
 /// One kind of hand-crafted image feature with its settings.
@@ -19,11 +22,13 @@ pub enum FeatureKind {
     Hog(Hog),
     /// A colour histogram ([`ColorHistogram`]).
     Color(ColorHistogram),
+    /// A bag of visual words ([`Bovw`]), with its vocabulary once fitted.
+    Bovw(Bovw),
 }
 
 impl FeatureKind {
     /// The kinds' names, as written before any settings.
-    pub const NAMES: [&'static str; 2] = ["hog", "color"];
+    pub const NAMES: [&'static str; 3] = ["hog", "color", "bovw"];
 
     /// The length of this feature for a `[C, H, W]` image.
     ///
@@ -34,6 +39,7 @@ impl FeatureKind {
         match self {
             FeatureKind::Hog(h) => h.output_len(item_shape),
             FeatureKind::Color(c) => c.output_len(item_shape),
+            FeatureKind::Bovw(b) => b.output_len(item_shape),
         }
     }
 }
@@ -43,6 +49,7 @@ impl fmt::Display for FeatureKind {
         match self {
             FeatureKind::Hog(h) => h.params().fmt(f),
             FeatureKind::Color(c) => c.fmt(f),
+            FeatureKind::Bovw(b) => b.params().fmt(f),
         }
     }
 }
@@ -79,9 +86,10 @@ impl FromStr for FeatureKind {
         match name {
             "hog" => parse_hog(&pairs).map(FeatureKind::Hog),
             "color" | "colour" => parse_color(&pairs).map(FeatureKind::Color),
+            "bovw" => parse_bovw(&pairs).map(FeatureKind::Bovw),
             other => Err(Error::InvalidParameter(format!(
                 "unknown feature kind `{other}`: use {}",
-                FeatureKind::NAMES.join(" or ")
+                FeatureKind::NAMES.join(", ")
             ))),
         }
     }
@@ -190,6 +198,60 @@ fn parse_color(pairs: &[(&str, &str)]) -> Result<ColorHistogram> {
     ColorHistogram::new(space, bins)
 }
 
+fn parse_bovw(pairs: &[(&str, &str)]) -> Result<Bovw> {
+    let mut p = BovwParams::default();
+    for &(key, value) in pairs {
+        match key {
+            "words" => p.words = number(key, value)?,
+            "patch" => p.patch = number(key, value)?,
+            "stride" => p.stride = number(key, value)?,
+            "patches" => p.patches = number(key, value)?,
+            "seed" => {
+                p.seed = value.parse().map_err(|_| {
+                    Error::InvalidParameter(format!(
+                        "bovw seed must be a whole number, got `{value}`"
+                    ))
+                })?
+            }
+            "patch_norm" => {
+                p.patch_norm = match value {
+                    "standard" => PatchNorm::Standard,
+                    "none" => PatchNorm::None,
+                    _ => {
+                        return Err(Error::InvalidParameter(format!(
+                            "bovw patch_norm must be standard or none, got `{value}`"
+                        )))
+                    }
+                }
+            }
+            "hist_norm" => {
+                p.hist_norm = match value.to_ascii_lowercase().as_str() {
+                    "l1" => HistNorm::L1,
+                    "l2" => HistNorm::L2,
+                    "none" => HistNorm::None,
+                    _ => {
+                        return Err(Error::InvalidParameter(format!(
+                            "bovw hist_norm must be l1, l2 or none, got `{value}`"
+                        )))
+                    }
+                }
+            }
+            _ => return Err(unknown_setting("bovw", key, &BOVW_KEYS)),
+        }
+    }
+    Bovw::new(p)
+}
+
+const BOVW_KEYS: [&str; 7] = [
+    "words",
+    "patch",
+    "stride",
+    "patches",
+    "patch_norm",
+    "hist_norm",
+    "seed",
+];
+
 fn unknown_setting(kind: &str, key: &str, known: &[&str]) -> Error {
     Error::InvalidParameter(format!(
         "unknown {kind} setting `{key}`: use {}",
@@ -246,6 +308,33 @@ mod tests {
     }
 
     #[test]
+    fn bovw_settings_are_read_and_printed_in_full() {
+        let kinds =
+            parse_kinds("hog,bovw(words=50, patch=8, stride=2, hist_norm=L2, seed=3)").unwrap();
+        let FeatureKind::Bovw(b) = &kinds[1] else {
+            panic!("{kinds:?}")
+        };
+        assert_eq!(
+            (b.params().words, b.params().patch, b.params().stride),
+            (50, 8, 2)
+        );
+        assert_eq!(
+            kinds[1].to_string(),
+            "bovw(words=50,patch=8,stride=2,patches=100000,patch_norm=standard,hist_norm=l2,\
+             seed=3)"
+        );
+        assert_eq!(
+            kinds_text(&parse_kinds(&kinds_text(&kinds)).unwrap()),
+            kinds_text(&kinds)
+        );
+        assert_eq!(
+            parse_kinds("bovw").unwrap()[0].to_string(),
+            "bovw(words=200,patch=6,stride=1,patches=100000,patch_norm=standard,hist_norm=l1,\
+             seed=0)"
+        );
+    }
+
+    #[test]
     fn mistakes_are_named() {
         for (text, word) in [
             ("sift", "unknown feature kind `sift`"),
@@ -254,6 +343,16 @@ mod tests {
             ("color(space=lab)", "lab"),
             ("hog(orientations=9", "missing `)`"),
             ("", "no feature kind"),
+            ("bovw(words=0)", "bovw words must be >= 1"),
+            (
+                "bovw(words=300,patches=200)",
+                "words=300 is more than patches=200",
+            ),
+            ("bovw(size=3)", "unknown bovw setting `size`"),
+            (
+                "bovw(patch_norm=zca)",
+                "patch_norm must be standard or none",
+            ),
         ] {
             let err = parse_kinds(text).unwrap_err().to_string();
             assert!(err.contains(word), "{text}: {err}");

@@ -1,5 +1,5 @@
-//! Pictures: training curves, confusion matrices, weight templates and filters, and the most
-//! confident mistakes of a classifier.
+//! Pictures: training curves, confusion matrices, weight templates and filters, the most
+//! confident mistakes of a classifier, and k-means centres of images or patches.
 //!
 //! Every function takes plain data (numbers, shapes, names), not tensors or models, so that it
 //! serves the neural-network half and the classic half of the crate alike, and the CLI's `plot`
@@ -11,6 +11,7 @@
 //! on every machine and needs no system fonts; pixel-level pictures (weights, filters) are
 //! written straight into an RGB buffer.
 
+mod centroids;
 mod confusion;
 mod curves;
 mod errors;
@@ -19,6 +20,7 @@ mod output;
 mod text;
 mod weights;
 
+pub use centroids::plot_centroids;
 pub use confusion::{format_confusion_matrix, plot_confusion_matrix};
 pub use curves::{plot_cost_curve, plot_training_curves, CurveSeries};
 pub use errors::{most_confident_mistakes, plot_mistakes, Mistake};

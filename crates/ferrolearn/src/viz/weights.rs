@@ -227,7 +227,7 @@ impl Tile {
 
 /// Checks that `weights` holds exactly the product of `shape` values and no size is zero,
 /// naming both counts and the shape (`layout` names its axes) in the error.
-fn check_len(weights: &[f32], shape: &[usize], layout: &str) -> Result<()> {
+pub(super) fn check_len(weights: &[f32], shape: &[usize], layout: &str) -> Result<()> {
     let expected = shape
         .iter()
         .try_fold(1usize, |product, &n| product.checked_mul(n));
@@ -247,7 +247,7 @@ fn check_len(weights: &[f32], shape: &[usize], layout: &str) -> Result<()> {
 }
 
 /// Checks that every weight is finite: min-max scaling of a NaN or an infinity has no meaning.
-fn check_finite(weights: &[f32]) -> Result<()> {
+pub(super) fn check_finite(weights: &[f32]) -> Result<()> {
     match weights.iter().position(|w| !w.is_finite()) {
         Some(i) => Err(Error::InvalidData(format!(
             "weight {i} is {}; only finite weights can be drawn",
@@ -259,7 +259,7 @@ fn check_finite(weights: &[f32]) -> Result<()> {
 
 /// Maps `values` linearly onto 0..=255, the smallest to 0 and the largest to 255; constant
 /// values become 128, a neutral grey.
-fn min_max_scale(values: &[f32]) -> Vec<u8> {
+pub(super) fn min_max_scale(values: &[f32]) -> Vec<u8> {
     let (min, max) = values
         .iter()
         .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
