@@ -53,6 +53,7 @@ mod linear_kernels;
 pub mod linear_solver;
 pub mod logistic;
 pub mod minibatch_kmeans;
+pub mod mlp;
 pub mod multiclass_svm;
 pub mod penalty;
 pub mod perceptron;
