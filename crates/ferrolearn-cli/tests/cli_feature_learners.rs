@@ -17,7 +17,12 @@ fn cache(dir: &str, kinds: &str) {
         let d = ferrolearn::features::feature_len(&kinds, [3, 4, 4]).unwrap();
         let features = Array2::from_shape_fn((n, d), |(i, j)| {
             let noise = ((i * 7 + j * 13) % 11) as f32 / 11.0;
-            noise + if j < d / 2 { 2.0 * f32::from(labels[i]) } else { 0.0 }
+            noise
+                + if j < d / 2 {
+                    2.0 * f32::from(labels[i])
+                } else {
+                    0.0
+                }
         });
         let set = FeatureSet {
             key: CacheKey {
@@ -42,16 +47,33 @@ fn learners_fit_on_cached_features_and_eval_checks_them() {
     cache(&feats, "color(space=rgb,bins=4)");
     let model = dir.path("mlp");
     let fit = json(&[
-        "fit", "--model", "mlp", "--features", &feats, "--hidden", "16,8", "--lr", "0.01",
-        "--max-iter", "60", "--out", &model, "--json",
+        "fit",
+        "--model",
+        "mlp",
+        "--features",
+        &feats,
+        "--hidden",
+        "16,8",
+        "--lr",
+        "0.01",
+        "--max-iter",
+        "60",
+        "--out",
+        &model,
+        "--json",
     ]);
-    assert_eq!((fit["n_train"].as_u64(), fit["n_test"].as_u64()), (Some(80), Some(40)));
+    assert_eq!(
+        (fit["n_train"].as_u64(), fit["n_test"].as_u64()),
+        (Some(80), Some(40))
+    );
     assert_eq!(fit["n_features"], 12);
     let accuracy = num(&fit, &["test", "accuracy"]);
     assert!(accuracy >= 0.9, "{fit}");
-    let saved = std::fs::read_to_string(std::path::Path::new(&model).join("classic.json"))
-        .unwrap();
-    assert!(saved.contains("\"kinds\": \"color(space=rgb,bins=4)\""), "{saved}");
+    let saved = std::fs::read_to_string(std::path::Path::new(&model).join("classic.json")).unwrap();
+    assert!(
+        saved.contains("\"kinds\": \"color(space=rgb,bins=4)\""),
+        "{saved}"
+    );
     assert!(saved.contains("train_checksum"), "{saved}");
 
     let eval = json(&["eval", "--run", &model, "--features", &feats, "--json"]);
@@ -59,24 +81,49 @@ fn learners_fit_on_cached_features_and_eval_checks_them() {
     assert_eq!(eval["rows"], 40);
 
     let limited = json(&[
-        "fit", "--model", "softmax", "--features", &feats, "--limit", "30", "--json",
+        "fit",
+        "--model",
+        "softmax",
+        "--features",
+        &feats,
+        "--limit",
+        "30",
+        "--json",
     ]);
     assert_eq!(limited["n_train"], 30);
-    let cv = json(&["cv", "--model", "knn", "--features", &feats, "--k", "3", "--json"]);
+    let cv = json(&[
+        "cv",
+        "--model",
+        "knn",
+        "--features",
+        &feats,
+        "--k",
+        "3",
+        "--json",
+    ]);
     assert!(num(&cv, &["mean"]) >= 0.9, "{cv}");
 
     let other = dir.path("other");
     cache(&other, "color(space=rgb,bins=8)");
     fails(
         &["eval", "--run", &model, "--features", &other],
-        &["fitted on color(space=rgb,bins=4) features", "holds color(space=rgb,bins=8)"],
+        &[
+            "fitted on color(space=rgb,bins=4) features",
+            "holds color(space=rgb,bins=8)",
+        ],
     );
     let csv = dir.file("rows.csv", "a,b\n1,2\n");
     fails(
         &["predict", "--run", &model, &csv],
-        &["was fitted on cached color(space=rgb,bins=4) features", "--features DIR"],
+        &[
+            "was fitted on cached color(space=rgb,bins=4) features",
+            "--features DIR",
+        ],
     );
-    fails(&["eval", "--run", &model, "--data", &csv], &["fitted on cached"]);
+    fails(
+        &["eval", "--run", &model, "--data", &csv],
+        &["fitted on cached"],
+    );
 }
 
 #[test]
@@ -96,8 +143,18 @@ fn missing_and_corrupt_caches_are_refused() {
         &["test.safetensors", "truncated"],
     );
     let out = run(&[
-        "fit", "--model", "knn", "--features", &feats, "--dataset", "mnist",
+        "fit",
+        "--model",
+        "knn",
+        "--features",
+        &feats,
+        "--dataset",
+        "mnist",
     ]);
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("cannot be used with"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("cannot be used with"),
+        "{}",
+        text(&out.stderr)
+    );
 }

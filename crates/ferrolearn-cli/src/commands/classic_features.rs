@@ -100,7 +100,8 @@ pub fn load_features(dir: &Path, limit: Option<usize>) -> anyhow::Result<Loaded>
         train_checksum,
         test_checksum,
     };
-    let source = |split: &str| format!("{} ({split} features of {})", dir.display(), origin.dataset);
+    let source =
+        |split: &str| format!("{} ({split} features of {})", dir.display(), origin.dataset);
     Ok(Loaded {
         train: table(&train, n, source("train")),
         test: Some(table(&test, test.labels.len(), source("test"))),

@@ -10,10 +10,10 @@ use ferrolearn::classic::linear::{
 };
 use ferrolearn::classic::linear_solver::Solver;
 use ferrolearn::classic::logistic::{LogisticModel, LogisticRegression};
+use ferrolearn::classic::mlp::{MlpClassifier, MlpModel};
 use ferrolearn::classic::multiclass_svm::{MulticlassSvm, MulticlassSvmModel};
 use ferrolearn::classic::penalty::Penalty;
 use ferrolearn::classic::perceptron::{Perceptron, PerceptronModel};
-use ferrolearn::classic::mlp::{MlpClassifier, MlpModel};
 use ferrolearn::classic::selection::{ParamSet, ParamValue};
 use ferrolearn::classic::softmax::{SoftmaxModel, SoftmaxRegression};
 use ferrolearn::classic::svm::{LinearSvm, LinearSvmModel};
@@ -191,7 +191,12 @@ pub struct Hyper {
     #[arg(long)]
     pub max_iter: Option<usize>,
     /// mlp: width of each hidden layer, comma-separated (`500` or `512,256`).
-    #[arg(long, value_delimiter = ',', default_value = "100", value_name = "WIDTHS")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "100",
+        value_name = "WIDTHS"
+    )]
     #[serde(default = "default_hidden")]
     pub hidden: Vec<usize>,
     /// Feature scaling, fitted on the training rows only and saved with the model.

@@ -418,8 +418,8 @@ mod tests {
     use super::*;
     use crate::classic::persist;
     use crate::classic::preprocessing::StandardScaler;
-    use crate::data::csv::read_csv;
     use crate::data::class_labels;
+    use crate::data::csv::read_csv;
 
     /// Four Gaussian blobs at the corners of a square, labelled by XOR of the signs: no
     /// linear model separates them.
@@ -519,7 +519,10 @@ mod tests {
             hidden: vec![4, 0],
             ..MlpClassifier::default()
         });
-        assert!(e.contains("hidden layer sizes") && e.contains("[4, 0]"), "{e}");
+        assert!(
+            e.contains("hidden layer sizes") && e.contains("[4, 0]"),
+            "{e}"
+        );
         let e = fit(MlpClassifier {
             learning_rate: 0.0,
             ..MlpClassifier::default()
