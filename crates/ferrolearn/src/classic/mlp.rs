@@ -431,8 +431,9 @@ mod tests {
         let mut y = Array1::zeros(n);
         for i in 0..n {
             let (a, b) = (i % 2, (i / 2) % 2);
-            x[[i, 0]] = if a == 1 { 1.0 } else { -1.0 } + noise.sample(&mut rng);
-            x[[i, 1]] = if b == 1 { 1.0 } else { -1.0 } + noise.sample(&mut rng);
+            let sign = |bit: usize| if bit == 1 { 1.0 } else { -1.0 };
+            x[[i, 0]] = sign(a) + noise.sample(&mut rng);
+            x[[i, 1]] = sign(b) + noise.sample(&mut rng);
             y[i] = a ^ b;
         }
         (x, y)
