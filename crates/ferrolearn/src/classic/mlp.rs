@@ -465,7 +465,7 @@ mod tests {
     #[test]
     fn learns_iris_with_two_hidden_layers() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/tabular/iris.csv");
-        let t = read_csv(path.as_ref(), "target").unwrap();
+        let t = read_csv(path, "target").unwrap();
         let y: Array1<usize> = class_labels(&t.target).unwrap().labels.into();
         let x = StandardScaler::default()
             .fit(t.features.view())
