@@ -16,6 +16,8 @@ mod features;
 mod init;
 #[path = "reference_checks/kmeans.rs"]
 mod kmeans;
+#[path = "reference_checks/mlp.rs"]
+mod mlp;
 #[path = "reference_checks/ops.rs"]
 mod ops;
 #[path = "reference_checks/optim.rs"]
@@ -40,6 +42,7 @@ fn checker(family: &str) -> Option<Checker> {
         "features" => Some(features::check),
         "init" => Some(init::check),
         "kmeans" => Some(kmeans::check),
+        "mlp" => Some(mlp::check),
         "optimizers" | "schedules" => Some(optim::check),
         _ => None,
     }

@@ -15,6 +15,7 @@ use ferrolearn::data::Classes;
 use ndarray::{Array2, ArrayView2};
 
 use super::classic_data::read_table;
+use super::classic_features::FeatureOrigin;
 use super::classic_model::{FittedModel, FittedPipeline, FittedScaler, Hyper, Pipeline};
 use super::classic_saved::SavedModel;
 use super::fit::Args;
@@ -24,6 +25,8 @@ use super::stdout::print_json;
 struct Rows {
     x: Array2<f64>,
     feature_names: Vec<String>,
+    /// What cached features were computed from, for `--features`.
+    origin: Option<FeatureOrigin>,
 }
 
 /// Fits (or runs the elbow table), reports and saves.
@@ -51,6 +54,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         train: None,
         test: None,
         dataset: args.data.dataset.map(|d| d.to_string()),
+        features: rows.origin,
         pipeline: FittedPipeline {
             scaler,
             model: FittedModel::Kmeans(fitted.model.clone()),
@@ -81,18 +85,21 @@ fn load(args: &Args) -> anyhow::Result<Rows> {
             return Ok(Rows {
                 x: t.x,
                 feature_names: t.feature_names,
+                origin: None,
             });
         }
         let t = read_csv_features(path)?;
         return Ok(Rows {
             x: t.features,
             feature_names: t.feature_names,
+            origin: None,
         });
     }
-    let t = args.data.load()?.train;
+    let loaded = args.data.load()?;
     Ok(Rows {
-        x: t.x,
-        feature_names: t.feature_names,
+        x: loaded.train.x,
+        feature_names: loaded.train.feature_names,
+        origin: loaded.origin,
     })
 }
 

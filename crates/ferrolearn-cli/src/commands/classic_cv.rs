@@ -12,6 +12,7 @@ use ferrolearn::data::Classes;
 use ndarray::{Array2, ArrayView1};
 
 use super::classic_data::{encode_classes, DataArgs};
+use super::classic_features::FeatureOrigin;
 use super::classic_model::{FittedPipeline, ModelKind, Pipeline};
 
 /// How the rows are split into folds and scored.
@@ -99,6 +100,8 @@ pub struct CvData {
     pub stratified: bool,
     /// What each fold is scored by.
     pub scoring: Scoring,
+    /// What the rows were computed from, for `--features`.
+    pub origin: Option<FeatureOrigin>,
 }
 
 impl CvData {
@@ -111,7 +114,8 @@ impl CvData {
     ) -> anyhow::Result<CvData> {
         let stratified = folds.stratify(kind)?;
         let scoring = folds.scoring(kind)?;
-        let table = data.load()?.train;
+        let loaded = data.load()?;
+        let (table, origin) = (loaded.train, loaded.origin);
         let (labels, classes, y) = if kind.is_classifier() {
             let l = encode_classes(&table)?;
             (l.labels, Some(l.classes), Vec::new())
@@ -141,6 +145,7 @@ impl CvData {
             folds: fold_list,
             stratified,
             scoring,
+            origin,
         })
     }
 

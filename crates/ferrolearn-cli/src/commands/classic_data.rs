@@ -1,5 +1,6 @@
 //! Inputs of the classic commands: a CSV table (numeric features and a target of numbers or
-//! class names) or an image dataset's flattened pixels scaled to `[0, 1]`.
+//! class names), an image dataset's flattened pixels scaled to `[0, 1]`, or cached image
+//! features (read by [`super::classic_features`]).
 
 use std::path::{Path, PathBuf};
 
@@ -8,7 +9,10 @@ use ferrolearn::data::csv::{read_csv, read_csv_features};
 use ferrolearn::data::{self, class_labels, ClassLabels, Classes, Dataset, DatasetName, Target};
 use ndarray::{Array2, Axis};
 
-/// Where the rows come from: `--data` with `--target`, or `--dataset` (`--data-dir`, `--limit`).
+use super::classic_features::{load_features, FeatureOrigin};
+
+/// Where the rows come from: `--data` with `--target`, `--dataset` (`--data-dir`, `--limit`),
+/// or `--features` (`--limit`).
 #[derive(clap::Args, Debug, Clone)]
 #[command(next_help_heading = "Data")]
 pub struct DataArgs {
@@ -17,8 +21,8 @@ pub struct DataArgs {
     #[arg(
         long,
         value_name = "CSV",
-        required_unless_present = "dataset",
-        conflicts_with = "dataset"
+        required_unless_present_any = ["dataset", "features"],
+        conflicts_with_all = ["dataset", "features"]
     )]
     pub data: Option<PathBuf>,
     /// Name of the target column in the CSV files.
@@ -26,13 +30,17 @@ pub struct DataArgs {
     pub target: String,
     /// Use an image dataset instead of a CSV: mnist, fashion-mnist or cifar-10 (pixels / 255
     /// as features).
-    #[arg(long, value_name = "NAME", value_parser = parse_dataset)]
+    #[arg(long, value_name = "NAME", value_parser = parse_dataset, conflicts_with = "features")]
     pub dataset: Option<DatasetName>,
+    /// Use cached image features instead: the directory written by `ferrolearn features
+    /// --out DIR` (training rows from its train split, test rows from its test split).
+    #[arg(long, value_name = "DIR")]
+    pub features: Option<PathBuf>,
     /// Directory holding the image dataset (default: $FERROLEARN_DATA, then the bundled data/).
     #[arg(long, value_name = "DIR", requires = "dataset")]
     pub data_dir: Option<PathBuf>,
-    /// Take only the first N training images of --dataset.
-    #[arg(long, value_name = "N", requires = "dataset")]
+    /// Take only the first N training images of --dataset (or rows of --features).
+    #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
 }
 
@@ -79,6 +87,8 @@ pub struct Loaded {
     pub train: Table,
     /// The dataset's own test split (none for a CSV).
     pub test: Option<Table>,
+    /// What cached features were computed from, for `--features`.
+    pub origin: Option<FeatureOrigin>,
 }
 
 impl DataArgs {
@@ -87,22 +97,30 @@ impl DataArgs {
         if let Some(name) = self.dataset {
             return load_images(name, self.data_dir.as_deref(), self.limit);
         }
+        if let Some(dir) = &self.features {
+            return load_features(dir, self.limit);
+        }
         let path = self
             .data
             .as_deref()
-            .context("give --data FILE.csv or --dataset NAME")?;
+            .context("give --data FILE.csv, --dataset NAME or --features DIR")?;
+        if self.limit.is_some() {
+            bail!("--limit applies to --dataset and --features, not to a --data CSV");
+        }
         Ok(Loaded {
             train: read_table(path, &self.target)?,
             test: None,
+            origin: None,
         })
     }
 
     /// A short name of the input for reports.
     pub fn describe(&self) -> String {
-        match (&self.dataset, &self.data) {
-            (Some(name), _) => name.to_string(),
-            (None, Some(path)) => path.display().to_string(),
-            (None, None) => String::new(),
+        match (&self.dataset, &self.features, &self.data) {
+            (Some(name), _, _) => name.to_string(),
+            (None, Some(dir), _) => format!("features in {}", dir.display()),
+            (None, None, Some(path)) => path.display().to_string(),
+            (None, None, None) => String::new(),
         }
     }
 }
@@ -235,6 +253,7 @@ fn load_images(
     Ok(Loaded {
         train: image_table(&sets.train, n_train, name)?,
         test: Some(image_table(&sets.test, sets.test.len(), name)?),
+        origin: None,
     })
 }
 

@@ -1,4 +1,5 @@
-//! `ferrolearn eval` of a classic run on a CSV holding the target column: per-class
+//! `ferrolearn eval` of a classic run on a CSV holding the target column, or on the test
+//! split of a feature cache for a run fitted on one (`--features`): per-class
 //! precision, recall and F1 with the confusion matrix (text and `confusion.png`) for
 //! classifiers; MSE, RMSE, MAE and R^2 for regressors.
 
@@ -12,14 +13,23 @@ use ferrolearn::metrics::{mean_absolute_error, mean_squared_error, r2_score, Con
 use ferrolearn::viz::plot_confusion_matrix;
 use ndarray::Array2;
 
-use super::classic_data::{align, labels_in, read_table};
+use super::classic_data::{align, labels_in, read_table, Table};
+use super::classic_features::{load_features, refuse_csv};
 use super::classic_model::ModelKind;
 use super::classic_saved::SavedModel;
 use super::stdout::print_json;
 
-/// Evaluates the model saved in `run_dir` on the rows of `data`; errors naming the file when
-/// it lacks the target column or a feature column.
-pub fn eval_classic(run_dir: &Path, data: &Path, json: bool) -> anyhow::Result<ExitCode> {
+/// The rows `eval` scores a classic run on.
+pub enum EvalInput<'a> {
+    /// A CSV with the feature columns and the target column.
+    Csv(&'a Path),
+    /// The test split of a feature cache (`ferrolearn features --out DIR`).
+    Features(&'a Path),
+}
+
+/// Evaluates the model saved in `run_dir` on the rows of `input`; errors naming the file when
+/// it lacks the target column or a feature column, or holds other features than the fit.
+pub fn eval_classic(run_dir: &Path, input: EvalInput, json: bool) -> anyhow::Result<ExitCode> {
     let saved = SavedModel::load(run_dir)?;
     if saved.model == ModelKind::Kmeans {
         anyhow::bail!(
@@ -28,13 +38,41 @@ pub fn eval_classic(run_dir: &Path, data: &Path, json: bool) -> anyhow::Result<E
             run_dir.display()
         );
     }
-    let table = read_table(data, &saved.target)?;
-    let x = align(&table, &saved.feature_names)?;
+    let table = match input {
+        EvalInput::Csv(path) => {
+            refuse_csv(saved.features.as_ref(), run_dir, path)?;
+            let table = read_table(path, &saved.target)?;
+            Table {
+                x: align(&table, &saved.feature_names)?,
+                ..table
+            }
+        }
+        EvalInput::Features(dir) => features_test(&saved, run_dir, dir)?,
+    };
+    let (x, data) = (&table.x, table.source.as_str());
     match &saved.classes {
-        Some(classes) => classification(&saved, classes, &x, &table.y, run_dir, data, json)?,
-        None => regression(&saved, &x, &table.y, run_dir, data, json)?,
+        Some(classes) => classification(&saved, classes, x, &table.y, run_dir, data, json)?,
+        None => regression(&saved, x, &table.y, run_dir, data, json)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The test rows of the feature cache in `dir`, refused unless the run was fitted on the
+/// same features.
+fn features_test(saved: &SavedModel, run_dir: &Path, dir: &Path) -> anyhow::Result<Table> {
+    let Some(fitted_on) = &saved.features else {
+        anyhow::bail!(
+            "{} was not fitted on cached features: give the CSV to evaluate it on, --data FILE.csv",
+            run_dir.display()
+        );
+    };
+    let loaded = load_features(dir, None)?;
+    if let Some(origin) = &loaded.origin {
+        fitted_on.check_same(origin, run_dir, dir)?;
+    }
+    loaded
+        .test
+        .with_context(|| format!("{}: no test split", dir.display()))
 }
 
 /// Accuracy, per-class figures and the confusion matrix.
@@ -44,16 +82,16 @@ fn classification(
     x: &Array2<f64>,
     truth: &Target,
     run_dir: &Path,
-    data: &Path,
+    data: &str,
     json: bool,
 ) -> anyhow::Result<()> {
-    let truth = labels_in(truth, classes, &data.display().to_string())?;
+    let truth = labels_in(truth, classes, data)?;
     let pred = Classifier::predict(&saved.pipeline, x.view())?.to_vec();
     let names = classes.names();
     let confusion = ConfusionMatrix::new(&truth, &pred, names.len())?;
     let report = confusion.report();
     let picture = run_dir.join("confusion.png");
-    let title = format!("{} on {}", saved.model.name(), data.display());
+    let title = format!("{} on {}", saved.model.name(), data);
     plot_confusion_matrix(&picture, &confusion.rows(), &names, &title)?;
     if json {
         let per_class: Vec<_> = names
@@ -87,7 +125,7 @@ fn classification(
         "accuracy {:.2}% on {} rows of {}",
         100.0 * confusion.accuracy(),
         truth.len(),
-        data.display()
+        data
     );
     super::eval::print_class_report(&names, &report, &confusion, &picture)?;
     Ok(())
@@ -99,12 +137,12 @@ fn regression(
     x: &Array2<f64>,
     truth: &Target,
     run_dir: &Path,
-    data: &Path,
+    data: &str,
     json: bool,
 ) -> anyhow::Result<()> {
     let truth = truth
         .numbers()
-        .with_context(|| format!("{}: target", data.display()))?;
+        .with_context(|| format!("{}: target", data))?;
     let pred = Regressor::predict(&saved.pipeline, x.view())?.to_vec();
     let mse = mean_squared_error(truth, &pred)?;
     let mae = mean_absolute_error(truth, &pred)?;
@@ -126,7 +164,7 @@ fn regression(
     println!(
         "{} rows of {}: MSE {mse:.6}  RMSE {:.6}  MAE {mae:.6}  R^2 {r2:.4}",
         truth.len(),
-        data.display(),
+        data,
         mse.sqrt()
     );
     Ok(())

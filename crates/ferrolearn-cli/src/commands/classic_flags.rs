@@ -28,6 +28,7 @@ fn used_by(kind: ModelKind) -> &'static [&'static str] {
         ModelKind::Svm => &["c", "max_iter"],
         ModelKind::Multisvm => &["alpha", "lr", "epochs", "batch_size"],
         ModelKind::Perceptron => &["lr", "epochs"],
+        ModelKind::Mlp => &["hidden", "alpha", "lr", "batch_size", "max_iter"],
         ModelKind::Kmeans => &["k", "n_init", "max_iter", "batch_size"],
     }
 }
@@ -47,6 +48,7 @@ const ALL: &[&str] = &[
     "epochs",
     "batch_size",
     "max_iter",
+    "hidden",
 ];
 
 /// Refuses hyperparameter flags given on the command line that `kind` does not use.

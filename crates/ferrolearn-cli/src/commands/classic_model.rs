@@ -10,19 +10,19 @@ use ferrolearn::classic::linear::{
 };
 use ferrolearn::classic::linear_solver::Solver;
 use ferrolearn::classic::logistic::{LogisticModel, LogisticRegression};
+use ferrolearn::classic::mlp::{MlpClassifier, MlpModel};
 use ferrolearn::classic::multiclass_svm::{MulticlassSvm, MulticlassSvmModel};
 use ferrolearn::classic::penalty::Penalty;
 use ferrolearn::classic::perceptron::{Perceptron, PerceptronModel};
-use ferrolearn::classic::preprocessing::{
-    FittedMinMaxScaler, FittedStandardScaler, MinMaxScaler, StandardScaler,
-};
 use ferrolearn::classic::selection::{ParamSet, ParamValue};
 use ferrolearn::classic::softmax::{SoftmaxModel, SoftmaxRegression};
 use ferrolearn::classic::svm::{LinearSvm, LinearSvmModel};
 use ferrolearn::classic::{Classifier, FitClassifier, FitRegressor, Regressor};
 use ferrolearn::{Error, Result};
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, CowArray, Ix2};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
+
+pub use super::classic_scaler::FittedScaler;
 
 /// The learners `--model` selects.
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,6 +48,9 @@ pub enum ModelKind {
     Multisvm,
     /// Perceptron, one-vs-rest for several classes (--lr, --epochs).
     Perceptron,
+    /// Multi-layer perceptron, as MLPClassifier: ReLU hidden layers, softmax cross-entropy,
+    /// Adam (--hidden, --alpha, --lr, --batch-size, --max-iter epochs).
+    Mlp,
     /// k-means clustering, unsupervised: `fit` only, the target is ignored (--k clusters,
     /// --n-init, --max-iter, --batch-size for mini-batch k-means, fit --elbow).
     Kmeans,
@@ -71,6 +74,7 @@ impl ModelKind {
             ModelKind::Svm => "svm",
             ModelKind::Multisvm => "multisvm",
             ModelKind::Perceptron => "perceptron",
+            ModelKind::Mlp => "mlp",
             ModelKind::Kmeans => "kmeans",
         }
     }
@@ -120,7 +124,7 @@ pub enum SolverArg {
 #[serde(rename_all = "kebab-case")]
 pub enum ScaleArg {
     /// standard for the iteratively trained models (logistic, softmax, svm, multisvm,
-    /// perceptron, --solver gd), none for knn and the closed-form regressions (as
+    /// perceptron, mlp, --solver gd), none for knn and the closed-form regressions (as
     /// scikit-learn, which never scales unasked).
     Auto,
     /// Zero mean, unit variance per column.
@@ -147,7 +151,8 @@ pub struct Hyper {
     #[arg(long, value_enum, default_value_t = DistanceArg::L2)]
     pub metric: DistanceArg,
     /// ridge, poly: L2 penalty strength (default 1 for ridge, 0 for poly); multisvm:
-    /// regularisation strength reg (default 1e-3).
+    /// regularisation strength reg (default 1e-3); mlp: L2 penalty on the weights (default
+    /// 1e-4).
     #[arg(long, allow_hyphen_values = true)]
     pub alpha: Option<f64>,
     /// poly: highest degree of the polynomial features.
@@ -166,22 +171,34 @@ pub struct Hyper {
     /// fista (default for l1/elasticnet) or gd.
     #[arg(long, value_enum)]
     pub solver: Option<SolverArg>,
-    /// Step size of gradient descent (solver gd, perceptron, multisvm); default 0.01 for
-    /// linear/ridge, 0.1 for logistic/softmax/multisvm, 1 for perceptron.
+    /// Step size of gradient descent (solver gd, perceptron, multisvm) or Adam (mlp); default
+    /// 0.01 for linear/ridge, 0.1 for logistic/softmax/multisvm, 1 for perceptron, 1e-3 for
+    /// mlp.
     #[arg(long, allow_hyphen_values = true)]
     pub lr: Option<f64>,
     /// Passes over the training rows (solver gd, perceptron, multisvm).
     #[arg(long, default_value_t = 100)]
     pub epochs: usize,
     /// Rows per gradient step (solver gd, multisvm); 0 means all rows (batch gradient
-    /// descent). Default 32 for linear/ridge, 200 for multisvm, all rows for logistic/softmax.
+    /// descent). Default 32 for linear/ridge, 200 for multisvm and mlp, all rows for
+    /// logistic/softmax.
     /// kmeans: rows per mini-batch (mini-batch k-means; without it, Lloyd on all rows).
     #[arg(long)]
     pub batch_size: Option<usize>,
     /// Most iterations of lbfgs / fista (default 100), passes of svm (default 1000), Lloyd
-    /// iterations of kmeans (default 300) or its mini-batch passes (default 100).
+    /// iterations of kmeans (default 300) or its mini-batch passes (default 100), epochs of
+    /// mlp (default 200; it stops earlier once 10 epochs fail to lower the loss by 1e-4).
     #[arg(long)]
     pub max_iter: Option<usize>,
+    /// mlp: width of each hidden layer, comma-separated (`500` or `512,256`).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "100",
+        value_name = "WIDTHS"
+    )]
+    #[serde(default = "default_hidden")]
+    pub hidden: Vec<usize>,
     /// Feature scaling, fitted on the training rows only and saved with the model.
     #[arg(long, value_enum, default_value_t = ScaleArg::Auto)]
     pub scale: ScaleArg,
@@ -193,7 +210,7 @@ pub struct Hyper {
 /// The names `search` accepts in `--grid` and `--range`.
 pub const PARAM_NAMES: &str =
     "k, n_init, metric, alpha, degree, c, penalty, l1_ratio, solver, lr, \
-                               epochs, batch_size, max_iter, scale";
+                               epochs, batch_size, max_iter, hidden, scale";
 
 impl Hyper {
     /// A copy with the named parameters of a search candidate set.
@@ -223,6 +240,7 @@ impl Hyper {
             "batch_size" => self.batch_size = Some(set.get_usize(name)?),
             "max_iter" => self.max_iter = Some(set.get_usize(name)?),
             "scale" => self.scale = choice(name, value)?,
+            "hidden" => self.hidden = hidden_widths(name, value)?,
             _ => {
                 return Err(Error::InvalidParameter(format!(
                     "unknown hyperparameter `{name}`; known: {PARAM_NAMES}"
@@ -295,6 +313,25 @@ fn one() -> usize {
     1
 }
 
+/// serde's default of `hidden` for runs saved before the MLP existed.
+fn default_hidden() -> Vec<usize> {
+    vec![100]
+}
+
+/// A search value of `hidden`: one width (`500`) or several joined by `x` (`512x256`), as a
+/// grid already splits its values on commas.
+fn hidden_widths(name: &str, value: &ParamValue) -> Result<Vec<usize>> {
+    let text = value.to_string();
+    text.split('x')
+        .map(|w| w.trim().parse::<usize>().ok().filter(|&w| w > 0))
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| {
+            Error::InvalidParameter(format!(
+                "`{name}` cannot be `{text}`; expected widths >= 1 joined by x, e.g. 512x256"
+            ))
+        })
+}
+
 /// A text value of a search parameter as one of an enum's command-line names.
 fn choice<T: ValueEnum>(name: &str, value: &ParamValue) -> Result<T> {
     let text = value.to_string();
@@ -329,36 +366,6 @@ fn solver_error(solver: SolverArg, kind: ModelKind) -> Error {
     ))
 }
 
-/// A fitted feature scaler.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub enum FittedScaler {
-    /// The features as given.
-    None,
-    /// Standardisation.
-    Standard(FittedStandardScaler),
-    /// Min-max scaling to [0, 1].
-    MinMax(FittedMinMaxScaler),
-}
-
-impl FittedScaler {
-    /// Fits the scaling `scale` (`Auto` has been resolved by the pipeline; it means none here).
-    pub(super) fn fit(scale: ScaleArg, x: ArrayView2<f64>) -> Result<FittedScaler> {
-        Ok(match scale {
-            ScaleArg::None | ScaleArg::Auto => FittedScaler::None,
-            ScaleArg::Standard => FittedScaler::Standard(StandardScaler::default().fit(x)?),
-            ScaleArg::Minmax => FittedScaler::MinMax(MinMaxScaler::default().fit(x)?),
-        })
-    }
-
-    pub(super) fn transform<'a>(&self, x: ArrayView2<'a, f64>) -> Result<CowArray<'a, f64, Ix2>> {
-        Ok(match self {
-            FittedScaler::None => CowArray::from(x),
-            FittedScaler::Standard(s) => CowArray::from(s.transform(x)?),
-            FittedScaler::MinMax(s) => CowArray::from(s.transform(x)?),
-        })
-    }
-}
-
 /// A fitted model of any kind.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "type", content = "fitted", rename_all = "snake_case")]
@@ -375,6 +382,8 @@ pub enum FittedModel {
     Multisvm(MulticlassSvmModel),
     /// Perceptron.
     Perceptron(PerceptronModel),
+    /// Multi-layer perceptron.
+    Mlp(MlpModel),
     /// Least squares or ridge, closed form.
     Linear(LinearModel),
     /// Least squares or ridge by gradient descent.
@@ -463,6 +472,18 @@ impl Pipeline {
                     epochs: h.epochs,
                     seed: h.seed,
                     ..Perceptron::default()
+                }
+                .fit(x, y)?,
+            ),
+            ModelKind::Mlp => FittedModel::Mlp(
+                MlpClassifier {
+                    hidden: h.hidden.clone(),
+                    alpha: h.alpha.unwrap_or(1e-4),
+                    learning_rate: h.lr_or(1e-3),
+                    batch_size: h.batch_or(Some(200)).unwrap_or(x.nrows()),
+                    max_iter: h.max_iter.unwrap_or(200),
+                    seed: h.seed,
+                    ..MlpClassifier::default()
                 }
                 .fit(x, y)?,
             ),
@@ -573,12 +594,13 @@ impl FitRegressor for Pipeline {
 
 impl FittedPipeline {
     /// Class probabilities `[N, n_classes]` for the models that define them (logistic,
-    /// softmax), else `None`.
+    /// softmax, mlp), else `None`.
     pub fn predict_proba(&self, x: ArrayView2<f64>) -> Result<Option<Array2<f64>>> {
         let xs = self.scaler.transform(x)?;
         Ok(match &self.model {
             FittedModel::Logistic(m) => Some(m.predict_proba(xs.view())?),
             FittedModel::Softmax(m) => Some(m.predict_proba(xs.view())?),
+            FittedModel::Mlp(m) => Some(m.predict_proba(xs.view())?),
             _ => None,
         })
     }
@@ -591,6 +613,7 @@ impl FittedPipeline {
             FittedModel::Svm(m) => m,
             FittedModel::Multisvm(m) => m,
             FittedModel::Perceptron(m) => m,
+            FittedModel::Mlp(m) => m,
             FittedModel::Kmeans(m) => m,
             FittedModel::Linear(_) | FittedModel::LinearGd(_) | FittedModel::Poly(_) => {
                 return None

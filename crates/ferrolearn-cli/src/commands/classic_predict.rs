@@ -8,6 +8,7 @@ use ferrolearn::classic::{Classifier, Regressor};
 use ferrolearn::data::Classes;
 
 use super::classic_data::{labels_in, read_features};
+use super::classic_features::refuse_csv;
 use super::classic_model::ModelKind;
 use super::classic_report::Metrics;
 use super::classic_saved::SavedModel;
@@ -27,6 +28,7 @@ pub fn predict_classic(
     json: bool,
 ) -> anyhow::Result<ExitCode> {
     let saved = SavedModel::load(run_dir)?;
+    refuse_csv(saved.features.as_ref(), run_dir, data)?;
     let (x, truth) = read_features(data, &saved.feature_names, &saved.target)?;
     let source = data.display().to_string();
     let mut table = csv::Writer::from_writer(Vec::new());

@@ -8,6 +8,7 @@ use ferrolearn::classic::persist;
 use ferrolearn::data::Classes;
 use serde::{Deserialize, Serialize};
 
+use super::classic_features::FeatureOrigin;
 use super::classic_model::{FittedPipeline, Hyper, ModelKind};
 use super::classic_report::Metrics;
 
@@ -26,6 +27,10 @@ pub struct SavedModel {
     /// shape, class names and test images from it. Absent for CSV input and older runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dataset: Option<String>,
+    /// The cached features it was fitted on (`--features`): dataset, kinds and checksums.
+    /// `predict` and `eval` then take the same features, not a CSV.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<FeatureOrigin>,
     /// For classifiers, the class (integer or name) of each label.
     pub classes: Option<Classes>,
     /// Figures on the training rows, when asked for (`fit --train-score`).

@@ -1,6 +1,6 @@
 //! `ferrolearn eval`: test accuracy, per-class precision and recall, and a confusion matrix
 //! (text and `confusion.png`) for a trained run; a classic run is handed to
-//! [`eval_classic`] with the CSV of `--data`.
+//! [`eval_classic`] with the CSV of `--data` or the feature cache of `--features`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,7 +11,7 @@ use ferrolearn::data::{load, DatasetName};
 use ferrolearn::metrics::{ClassReport, ConfusionMatrix};
 use ferrolearn::train::{evaluate_with, first_items, load_run, Tta};
 
-use super::classic_eval::eval_classic;
+use super::classic_eval::{eval_classic, EvalInput};
 use super::recipe_args::TtaArg;
 use super::stdout::print_json;
 use ferrolearn::viz::{format_confusion_matrix, plot_confusion_matrix};
@@ -25,8 +25,12 @@ pub struct Args {
     run: PathBuf,
     /// Classic runs: the CSV to evaluate on, with the target column (classifiers: per-class
     /// precision, recall, F1, confusion matrix; regressors: MSE, RMSE, MAE, R^2).
-    #[arg(long, value_name = "CSV")]
+    #[arg(long, value_name = "CSV", conflicts_with = "features")]
     data: Option<PathBuf>,
+    /// Classic runs fitted on cached features (`fit --features`): the feature cache
+    /// directory, whose test split is scored; refused when it holds other features.
+    #[arg(long, value_name = "DIR")]
+    features: Option<PathBuf>,
     /// Directory holding the dataset's directory (default: $FERROLEARN_DATA, then the bundled data).
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
@@ -50,18 +54,29 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 args.run.display()
             );
         }
+        if let Some(dir) = &args.features {
+            return eval_classic(&args.run, EvalInput::Features(dir), args.json);
+        }
         let data = args.data.as_deref().with_context(|| {
             format!(
-                "{} holds a classic model: give the CSV to evaluate it on, --data FILE.csv",
+                "{} holds a classic model: give the CSV to evaluate it on, --data FILE.csv \
+                 (or --features DIR for a run fitted on cached features)",
                 args.run.display()
             )
         })?;
-        return eval_classic(&args.run, data, args.json);
+        return eval_classic(&args.run, EvalInput::Csv(data), args.json);
     }
     if let Some(data) = &args.data {
         bail!(
             "--data {} evaluates a classic run; {} is not one (a network run is evaluated on its dataset's test split)",
             data.display(),
+            args.run.display()
+        );
+    }
+    if let Some(dir) = &args.features {
+        bail!(
+            "--features {} evaluates a classic run fitted on cached features; {} is a network run",
+            dir.display(),
             args.run.display()
         );
     }

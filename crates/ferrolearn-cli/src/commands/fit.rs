@@ -1,4 +1,5 @@
-//! `ferrolearn fit`: fits a classic model on a CSV or an image dataset, reports test figures
+//! `ferrolearn fit`: fits a classic model on a CSV, an image dataset or cached image features,
+//! reports test figures
 //! (training figures with `--train-score`), and saves the model (scaler included) to a
 //! directory.
 
@@ -27,10 +28,11 @@ pub struct Args {
     #[command(flatten)]
     pub data: DataArgs,
     /// CSV of test rows with the same columns as --data, instead of splitting --data.
-    #[arg(long, value_name = "CSV", conflicts_with = "dataset")]
+    #[arg(long, value_name = "CSV", conflicts_with_all = ["dataset", "features"])]
     pub test: Option<PathBuf>,
     /// Share of the --data rows held out for testing (stratified for classifiers); 0 trains
-    /// on every row. Not used with --test or --dataset (which has its own test split).
+    /// on every row. Not used with --test, --dataset or --features (which have their own test
+    /// split).
     #[arg(long, value_name = "FRACTION", default_value_t = 0.2)]
     pub test_fraction: f64,
     #[command(flatten)]
@@ -72,6 +74,7 @@ pub fn run(args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result<Exi
         anyhow::bail!("--elbow applies only to --model kmeans");
     }
     let loaded = args.data.load()?;
+    let origin = loaded.origin;
     let split = split(&args, loaded.train, loaded.test)?;
     super::classic_memory::refuse_too_big(
         args.model,
@@ -127,6 +130,7 @@ pub fn run(args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result<Exi
         feature_names: split.train.feature_names.clone(),
         target: args.data.target.clone(),
         dataset: args.data.dataset.map(|d| d.to_string()),
+        features: origin,
         classes: split.classes.clone(),
         train: train_metrics,
         test: test_metrics,

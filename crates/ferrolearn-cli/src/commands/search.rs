@@ -26,8 +26,8 @@ pub struct Args {
     pub data: DataArgs,
     /// A parameter and the values to try, `NAME=V1,V2,...` (repeat for several parameters;
     /// every combination is tried). Names: k, metric, alpha, degree, c, penalty, l1_ratio,
-    /// solver, lr, epochs, batch_size, max_iter, scale. With --random, the values are drawn
-    /// from instead.
+    /// solver, lr, epochs, batch_size, max_iter, hidden (widths joined by x: 256,512x256),
+    /// scale. With --random, the values are drawn from instead.
     #[arg(long, value_name = "NAME=V1,V2,...")]
     pub grid: Vec<String>,
     /// Random search: try N candidates drawn from --range (and --grid) instead of the grid.
@@ -103,6 +103,7 @@ fn refit(args: &Args, cv: &CvData, params: &ParamSet, dir: &Path) -> anyhow::Res
         feature_names: cv.feature_names.clone(),
         target: args.data.target.clone(),
         dataset: args.data.dataset.map(|d| d.to_string()),
+        features: cv.origin.clone(),
         classes: cv.classes.clone(),
         train: None,
         test: None,

@@ -54,6 +54,7 @@ pub mod linear_solver;
 pub mod logistic;
 pub mod memory;
 pub mod minibatch_kmeans;
+pub mod mlp;
 pub mod multiclass_svm;
 pub mod penalty;
 pub mod perceptron;
