@@ -80,7 +80,7 @@ fn harness_reports_panics_and_over_allocation() {
     }
     let dir = std::env::temp_dir().join(format!("ferrolearn-fuzz-self-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("scratch dir");
-    let cases: [(fn(&std::path::Path) -> Result<(), String>, &str); 3] = [
+    let cases: [(fuzz::readers::ReadFn, &str); 3] = [
         (panics, "reader bug"),
         (asks_too_much, "single allocation of 67108865 bytes"),
         (holds_too_much, "bytes at once"),

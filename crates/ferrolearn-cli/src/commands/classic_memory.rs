@@ -5,8 +5,9 @@ use ferrolearn::classic::memory::{available_memory, check_classic_memory, Learne
 
 use super::classic_model::{Hyper, ModelKind};
 
-/// The shape of `kind` with `hyper` for the estimate, with `classes` classes.
-fn learner_shape(kind: ModelKind, hyper: &Hyper, classes: usize) -> LearnerShape {
+/// The shape of `kind` with `hyper` for the estimate, with `features` inputs and `classes`
+/// classes.
+fn learner_shape(kind: ModelKind, hyper: &Hyper, features: usize, classes: usize) -> LearnerShape {
     match kind {
         ModelKind::Knn => LearnerShape::Knn,
         ModelKind::Linear | ModelKind::Ridge => LearnerShape::Linear,
@@ -17,6 +18,17 @@ fn learner_shape(kind: ModelKind, hyper: &Hyper, classes: usize) -> LearnerShape
         ModelKind::Svm => LearnerShape::LinearSvm { classes },
         ModelKind::Multisvm | ModelKind::Perceptron => LearnerShape::MulticlassLinear { classes },
         ModelKind::Kmeans => LearnerShape::KMeans { clusters: hyper.k },
+        ModelKind::Mlp => {
+            let widths: Vec<usize> = std::iter::once(features)
+                .chain(hyper.hidden.iter().copied())
+                .chain(std::iter::once(classes))
+                .collect();
+            let parameters = widths
+                .windows(2)
+                .map(|w| w[0].saturating_add(1).saturating_mul(w[1]))
+                .fold(0usize, usize::saturating_add);
+            LearnerShape::Mlp { parameters }
+        }
     }
 }
 
@@ -32,7 +44,7 @@ pub fn refuse_too_big(
     if let Some(available) = available_memory() {
         check_classic_memory(
             kind.name(),
-            learner_shape(kind, hyper, classes),
+            learner_shape(kind, hyper, features, classes),
             rows,
             features,
             rayon::current_num_threads(),

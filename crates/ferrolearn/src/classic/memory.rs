@@ -44,6 +44,12 @@ pub enum LearnerShape {
         /// Number of classes.
         classes: usize,
     },
+    /// Multi-layer perceptron: its weights with their gradients and Adam's two moments, and
+    /// the rows as f32.
+    Mlp {
+        /// Weights and biases of every layer.
+        parameters: usize,
+    },
     /// k-means: centres, and each row's distances to them.
     KMeans {
         /// `--k`.
@@ -182,6 +188,16 @@ pub fn estimate_classic_memory(
                 &data,
                 mul(n, classes as u64, F64),
             ));
+        }
+        LearnerShape::Mlp { parameters } => {
+            terms.push(term(
+                format!(
+                    "the weights, gradients and Adam moments ({parameters} parameters, 4 copies)"
+                ),
+                "--hidden",
+                mul(parameters as u64, 4, F32),
+            ));
+            terms.push(term("the rows as f32".into(), &data, mul(n, d, F32)));
         }
         LearnerShape::KMeans { clusters } => {
             let cause = format!("--k {clusters}");

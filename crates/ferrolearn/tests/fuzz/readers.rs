@@ -20,6 +20,9 @@ use ndarray::{array, Array2};
 /// The files of one input: names (inside the scratch directory) and contents.
 pub type Case = Vec<(&'static str, Vec<u8>)>;
 
+/// A reader under test: reads the case written at a path, an `Err` for refused input.
+pub type ReadFn = fn(&Path) -> Result<(), String>;
+
 /// One reader: its name, seed inputs, and the read of a case written into a directory.
 pub struct Reader {
     /// The name given to `--reader`.
@@ -27,7 +30,7 @@ pub struct Reader {
     /// Valid inputs the mutations start from.
     pub seeds: fn() -> Vec<Case>,
     /// Reads the case's files from the directory; `Err` is a refusal (fine), a panic is not.
-    pub read: fn(&Path) -> Result<(), String>,
+    pub read: ReadFn,
     /// Whether the first file is also fuzzed gzip'd (compressed before or after mutating).
     pub gzip: bool,
     /// A repair applied to half the mutated cases, so mutations get past a checksum.
