@@ -195,8 +195,10 @@ impl MlpClassifier {
         mut rng: ChaCha8Rng,
     ) -> Result<MlpModel> {
         let (n, d) = x.dim();
+        // scikit-learn's Adam adds eps before the bias correction.
         let mut adam = Adam::new(AdamConfig {
             lr: self.learning_rate,
+            eps_before_correction: true,
             ..AdamConfig::default()
         })?;
         let rows: Vec<f32> = x.iter().map(|&v| v as f32).collect();

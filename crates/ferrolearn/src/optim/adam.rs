@@ -18,6 +18,11 @@ pub struct AdamConfig {
     /// Added to the bias-corrected root of the second moment, outside the square root
     /// (default 1e-8), >= 0.
     pub eps: f64,
+    /// Whether `eps` is added to the root of the raw second moment, before the bias
+    /// correction, as in Kingma and Ba's efficient form used by scikit-learn's MLP and
+    /// TensorFlow (false: after it, as PyTorch). Only tiny gradients, near `eps`, see the
+    /// difference.
+    pub eps_before_correction: bool,
     /// Weight decay, >= 0: added to the gradient (`wd * p`) by [`Adam`], applied to the
     /// parameters directly (`p *= 1 - lr * wd`) by [`AdamW`].
     pub weight_decay: f64,
@@ -30,6 +35,7 @@ impl Default for AdamConfig {
             lr: 1e-3,
             betas: (0.9, 0.999),
             eps: 1e-8,
+            eps_before_correction: false,
             weight_decay: 0.0,
         }
     }
@@ -101,7 +107,12 @@ impl Moments {
             b2: b2 as f32,
             r1: (1.0 - b1) as f32,
             r2: (1.0 - b2) as f32,
-            eps: c.eps as f32,
+            // sqrt(v) + eps before the correction is sqrt(v) / bc2 + eps / bc2 after it.
+            eps: if c.eps_before_correction {
+                (c.eps / (1.0 - b2.powi(t)).sqrt()) as f32
+            } else {
+                c.eps as f32
+            },
             step_size,
             bc2_sqrt,
             l2,

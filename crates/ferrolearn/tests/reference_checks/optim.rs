@@ -130,6 +130,7 @@ fn build(case: &Case) -> Result<Box<dyn Optimizer>, String> {
                 lr: num(hp, "lr", 1e-3)?,
                 betas,
                 eps: num(hp, "eps", 1e-8)?,
+                eps_before_correction: false,
                 weight_decay: num(hp, "weight_decay", wd_default)?,
             };
             if case.op == "adam" {
