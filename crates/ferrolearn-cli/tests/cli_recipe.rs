@@ -168,7 +168,13 @@ fn recipe_mistakes_are_clean_errors() {
         "label_smoothing must be in [0, 1], got 1.5",
     );
     let mut bad_mask = MLP.to_vec();
-    bad_mask.extend(["--optimizer", "adagrad", "--no-decay-norm-bias"]);
+    bad_mask.extend([
+        "--optimizer",
+        "adagrad",
+        "--weight-decay",
+        "0.01",
+        "--no-decay-norm-bias",
+    ]);
     assert_clean_error(&ferrolearn(&bad_mask), "adagrad cannot exclude parameters");
     let mut bad_warmup = MLP.to_vec();
     bad_warmup.extend(["--schedule", "warmup-cosine", "--warmup", "1"]);
