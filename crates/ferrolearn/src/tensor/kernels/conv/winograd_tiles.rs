@@ -145,10 +145,15 @@ fn slices<const K: usize>(buf: &[f32], offsets: [usize; K], len: usize) -> [&[f3
 /// (`pad_h`, `pad_w`), zeros elsewhere.
 pub(super) fn pad(g: &Conv2dGeometry, t: &Tiling, x: &[f32], p: &mut [f32]) {
     let (p0, p1) = g.padding;
-    p.fill(0.0);
-    for (iy, row) in x.chunks_exact(g.w).enumerate() {
-        let at = (iy + p0) * t.pw + p1;
-        p[at..at + g.w].copy_from_slice(row);
+    let (top, rest) = p.split_at_mut(p0 * t.pw);
+    top.fill(0.0);
+    let (middle, bottom) = rest.split_at_mut(g.h * t.pw);
+    bottom.fill(0.0);
+    for (row, src) in middle.chunks_exact_mut(t.pw).zip(x.chunks_exact(g.w)) {
+        let (left, right) = row.split_at_mut(p1);
+        left.fill(0.0);
+        right[..g.w].copy_from_slice(src);
+        right[g.w..].fill(0.0);
     }
 }
 
@@ -163,31 +168,55 @@ pub(super) fn crop(g: &Conv2dGeometry, t: &Tiling, p: &[f32], x: &mut [f32]) {
 
 /// Gathers the 6x6 input window of every tile of padded plane `p` into
 /// `d[(6 r + c) tt + at + tile]`.
+///
+/// The loops run along a row of tiles with four window columns together, an interleaved
+/// access the compiler turns into vector loads and shuffles (a strided loop per column does
+/// not vectorise).
 pub(super) fn gather_windows(t: &Tiling, p: &[f32], d: &mut [f32], at: usize, tt: usize) {
+    let tw = t.tw;
     for r in 0..6 {
-        for c in 0..6 {
-            let dst = &mut d[(6 * r + c) * tt + at..][..t.tiles()];
-            for (ty, run) in dst.chunks_exact_mut(t.tw).enumerate() {
-                let row = &p[(4 * ty + r) * t.pw + c..];
-                for (v, s) in run.iter_mut().zip(row.iter().step_by(4)) {
-                    *v = *s;
-                }
+        for ty in 0..t.th {
+            let row = &p[(4 * ty + r) * t.pw..][..4 * tw + 2];
+            let base = at + ty * tw;
+            let [d0, d1, d2, d3, d4, d5] =
+                slices_mut(d, std::array::from_fn(|c| (6 * r + c) * tt + base), tw);
+            for (tx, q) in row[..4 * tw].chunks_exact(4).enumerate() {
+                d0[tx] = q[0];
+                d1[tx] = q[1];
+                d2[tx] = q[2];
+                d3[tx] = q[3];
+            }
+            // Columns 4 and 5 of window `tx` are the first two of the chunk after it (the
+            // last chunk holds just those two).
+            for (tx, q) in row[4..].chunks(4).enumerate() {
+                d4[tx] = q[0];
+                d5[tx] = q[1];
             }
         }
     }
 }
 
 /// Adds `w[(6 r + c) tt + at + tile]` onto the 6x6 input window of every tile of padded plane
-/// `p`: the adjoint of [`gather_windows`].
+/// `p`: the adjoint of [`gather_windows`]. Columns 0-3 and 4-5 of the windows go in two
+/// passes, so that no pass adds twice to one value (neighbouring windows share two columns)
+/// and each vectorises.
 pub(super) fn scatter_windows(t: &Tiling, w: &[f32], at: usize, tt: usize, p: &mut [f32]) {
+    let tw = t.tw;
     for r in 0..6 {
-        for c in 0..6 {
-            let src = &w[(6 * r + c) * tt + at..][..t.tiles()];
-            for (ty, run) in src.chunks_exact(t.tw).enumerate() {
-                let row = &mut p[(4 * ty + r) * t.pw + c..];
-                for (d, s) in row.iter_mut().step_by(4).zip(run) {
-                    *d += *s;
-                }
+        for ty in 0..t.th {
+            let row = &mut p[(4 * ty + r) * t.pw..][..4 * tw + 2];
+            let base = at + ty * tw;
+            let [s0, s1, s2, s3, s4, s5] =
+                slices(w, std::array::from_fn(|c| (6 * r + c) * tt + base), tw);
+            for (tx, q) in row[..4 * tw].chunks_exact_mut(4).enumerate() {
+                q[0] += s0[tx];
+                q[1] += s1[tx];
+                q[2] += s2[tx];
+                q[3] += s3[tx];
+            }
+            for (tx, q) in row[4..].chunks_mut(4).enumerate() {
+                q[0] += s4[tx];
+                q[1] += s5[tx];
             }
         }
     }
@@ -196,13 +225,22 @@ pub(super) fn scatter_windows(t: &Tiling, w: &[f32], at: usize, tt: usize, p: &m
 /// Writes the tile outputs `o[(4 r + c) tt + at + tile]` into plane `y` (`[H', W']`),
 /// dropping the parts of edge tiles that fall outside it.
 pub(super) fn scatter_outputs(t: &Tiling, o: &[f32], at: usize, tt: usize, y: &mut [f32]) {
+    let (tw, full) = (t.tw, t.ow / 4);
     for (oy, row) in y.chunks_exact_mut(t.ow).enumerate() {
         let (ty, r) = (oy / 4, oy % 4);
-        for c in 0..4 {
-            let src = &o[(4 * r + c) * tt + at + ty * t.tw..][..t.tw];
-            for (d, s) in row.iter_mut().skip(c).step_by(4).zip(src) {
-                *d = *s;
-            }
+        let src: [&[f32]; 4] = slices(
+            o,
+            std::array::from_fn(|c| (4 * r + c) * tt + at + ty * tw),
+            tw,
+        );
+        for (tx, q) in row.chunks_exact_mut(4).enumerate() {
+            q[0] = src[0][tx];
+            q[1] = src[1][tx];
+            q[2] = src[2][tx];
+            q[3] = src[3][tx];
+        }
+        for (c, v) in row[4 * full..].iter_mut().enumerate() {
+            *v = src[c][full];
         }
     }
 }
@@ -216,13 +254,23 @@ pub(super) fn gather_outputs(t: &Tiling, dy: &[f32], at: usize, tt: usize, d: &m
             d[rc * tt + at..][..t.tiles()].fill(0.0);
         }
     }
+    let (tw, full) = (t.tw, t.ow / 4);
     for (oy, row) in dy.chunks_exact(t.ow).enumerate() {
         let (ty, r) = (oy / 4, oy % 4);
-        for c in 0..4 {
-            let dst = &mut d[(4 * r + c) * tt + at + ty * t.tw..][..t.tw];
-            for (v, s) in dst.iter_mut().zip(row.iter().skip(c).step_by(4)) {
-                *v = *s;
-            }
+        let [d0, d1, d2, d3] = slices_mut(
+            d,
+            std::array::from_fn(|c| (4 * r + c) * tt + at + ty * tw),
+            tw,
+        );
+        for (tx, q) in row.chunks_exact(4).enumerate() {
+            d0[tx] = q[0];
+            d1[tx] = q[1];
+            d2[tx] = q[2];
+            d3[tx] = q[3];
+        }
+        let dst = [d0, d1, d2, d3];
+        for (c, v) in row[4 * full..].iter().enumerate() {
+            dst[c][full] = *v;
         }
     }
 }
