@@ -10,12 +10,17 @@
 //! Cases are read from `tests/trajectory/`, or from `$FERROLEARN_TRAJECTORY_DIR` when set
 //! (every `*.json` there is replayed; an empty or unreadable directory fails). MNIST comes
 //! bundled; CIFAR-10 cases find the dataset through `FERROLEARN_DATA`. Each case prints
-//! `NAME: N steps, worst loss rel diff X, worst tensor diff Y`.
+//! `NAME: N steps, worst loss rel diff X, worst tensor diff Y (at most Z% of a step's loss
+//! tolerance used)`.
 //!
-//! `tests/trajectory/chaotic/` holds runs of batch norm + ReLU nets (ResNet-20 among them)
-//! that only bit-identical arithmetic could follow within these tolerances: a rounding
-//! difference flips a ReLU near zero, which moves some gradients by ~1e-2 of their size (see
-//! `generate.py`). Replay them with `FERROLEARN_TRAJECTORY_DIR` pointing there.
+//! Batch norm + ReLU nets (ResNet-20 among them) are followed within these fixed tolerances by
+//! no f32 implementation but PyTorch's own on the same machine: a rounding difference flips a
+//! ReLU near zero, which moves some gradients by ~1e-2 of their size, and runs drift apart
+//! exponentially (see `generate.py`). Their cases also record PyTorch's own re-runs of the
+//! same recording (2 threads, oneDNN off); the loss tolerance at each step is then
+//! [`DRIFT_FACTOR`] times the largest drift any of those re-runs showed up to that step, and
+//! the final tensors' the largest difference any re-run ended with (never less than the fixed
+//! tolerances): ferrolearn must follow PyTorch about as closely as PyTorch follows itself.
 
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
@@ -53,6 +58,63 @@ struct Case {
     losses: Vec<f64>,
     #[serde(rename = "final")]
     final_tensors: BTreeMap<String, String>,
+    /// PyTorch's own re-runs of this recording under other settings (none for cases it
+    /// follows within the fixed tolerances).
+    #[serde(default)]
+    variants: Vec<Variant>,
+}
+
+/// One re-run of a case by PyTorch (another thread count, or oneDNN off).
+#[derive(Deserialize)]
+struct Variant {
+    name: String,
+    losses: Vec<f64>,
+    /// Per final tensor, its largest difference from the recording's relative to the
+    /// recording's largest entry.
+    final_rel: BTreeMap<String, f32>,
+}
+
+/// The relative difference of a loss from the recorded one, as the test measures it.
+fn loss_rel(ours: f64, theirs: f64) -> f64 {
+    (ours - theirs).abs() / theirs.abs().max(1e-3)
+}
+
+/// How far ahead of PyTorch's own re-runs a replay of a case with re-runs may drift: their
+/// drift grows about tenfold every one to three steps (see `generate.py`), so a factor of 10
+/// allows a replay to run a step or so ahead of them, no more.
+const DRIFT_FACTOR: f64 = 10.0;
+
+/// The loss tolerance at each step: `LOSS_RTOL`, or when larger `DRIFT_FACTOR` times the
+/// largest drift of any of PyTorch's re-runs from the recording up to that step.
+fn loss_tolerances(case: &Case) -> Result<Vec<f64>, String> {
+    let mut worst = LOSS_RTOL;
+    let mut out = Vec::with_capacity(case.losses.len());
+    for (step, &theirs) in case.losses.iter().enumerate() {
+        for v in &case.variants {
+            let again = v.losses.get(step).ok_or_else(|| {
+                format!(
+                    "variant `{}` has {} losses, the recording {}",
+                    v.name,
+                    v.losses.len(),
+                    case.losses.len()
+                )
+            })?;
+            worst = worst.max(DRIFT_FACTOR * loss_rel(*again, theirs));
+        }
+        out.push(worst);
+    }
+    Ok(out)
+}
+
+/// The tolerance on the final tensors: `WEIGHT_RTOL`, or when larger the largest difference
+/// any of PyTorch's re-runs ended with in any tensor. After tens of steps of drift the re-runs'
+/// final weights differ from the recording's by about their own size (ResNet-20: up to 2x the
+/// largest entry), so for such cases this only checks that the replay drifted no further.
+fn tensor_tolerance(case: &Case) -> f32 {
+    case.variants
+        .iter()
+        .flat_map(|v| v.final_rel.values())
+        .fold(WEIGHT_RTOL, |tol, &rel| tol.max(rel))
 }
 
 /// The f32 values of a hex string of little-endian bytes.
@@ -123,6 +185,8 @@ struct Outcome {
     steps: usize,
     worst_loss: f64,
     worst_tensor: f32,
+    /// The largest share of its tolerance a step's loss difference used.
+    worst_share: f64,
     failures: Vec<String>,
 }
 
@@ -179,23 +243,33 @@ fn replay(case: &Case, data: &Dataset) -> Result<Outcome, String> {
             case.losses.len()
         ));
     }
+    let tolerances = loss_tolerances(case)?;
     let mut worst_loss = 0f64;
+    let mut worst_share = 0f64;
     let mut over = Vec::new();
     for (step, (ours, theirs)) in losses.0.iter().zip(&case.losses).enumerate() {
-        let rel = (ours - theirs).abs() / theirs.abs().max(1e-3);
-        if rel > LOSS_RTOL {
+        let rel = loss_rel(*ours, *theirs);
+        if rel.is_nan() || rel > tolerances[step] {
             over.push((step, *ours, *theirs, rel));
         }
         worst_loss = worst_loss.max(rel);
+        worst_share = worst_share.max(rel / tolerances[step]);
     }
     if let Some(&(step, ours, theirs, rel)) = over.first() {
         failures.push(format!(
             "loss over tolerance at {} of {} steps, first at step {step}: {ours} vs PyTorch \
-             {theirs} (relative difference {rel:.2e} > {LOSS_RTOL:.0e})",
+             {theirs} (relative difference {rel:.2e} > {:.2e}{})",
             over.len(),
-            case.losses.len()
+            case.losses.len(),
+            tolerances[step],
+            if case.variants.is_empty() {
+                ""
+            } else {
+                ", 10x the drift of PyTorch's own re-runs up to that step"
+            }
         ));
     }
+    let tensor_tol = tensor_tolerance(case);
     let mut worst_tensor = (0f32, String::new());
     let mut tensors_over = 0;
     let mut tensor_count = 0;
@@ -215,7 +289,7 @@ fn replay(case: &Case, data: &Dataset) -> Result<Outcome, String> {
         let scale = expected.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-6);
         let rel = tensor_diff(value.data(), &expected) / scale;
         tensor_count += 1;
-        if rel.is_nan() || rel > WEIGHT_RTOL {
+        if rel.is_nan() || rel > tensor_tol {
             tensors_over += 1;
         }
         if rel.is_nan() || rel > worst_tensor.0 {
@@ -225,7 +299,8 @@ fn replay(case: &Case, data: &Dataset) -> Result<Outcome, String> {
     if tensors_over > 0 {
         failures.push(format!(
             "{tensors_over} of {tensor_count} final tensors differ from PyTorch's by more than \
-             {WEIGHT_RTOL:.0e} of their largest entry; the worst, {}, by {:.2e}",
+             {WEIGHT_RTOL:.0e} of their largest entry (or than PyTorch's own re-runs); the \
+             worst, {}, by {:.2e}",
             worst_tensor.1, worst_tensor.0
         ));
     }
@@ -233,6 +308,7 @@ fn replay(case: &Case, data: &Dataset) -> Result<Outcome, String> {
         steps: case.losses.len(),
         worst_loss,
         worst_tensor: worst_tensor.0,
+        worst_share,
         failures,
     })
 }
@@ -296,8 +372,12 @@ fn training_follows_pytorch_step_by_step() {
         match result {
             Ok((name, outcome)) => {
                 println!(
-                    "{name}: {} steps, worst loss rel diff {:.2e}, worst tensor diff {:.2e}",
-                    outcome.steps, outcome.worst_loss, outcome.worst_tensor
+                    "{name}: {} steps, worst loss rel diff {:.2e}, worst tensor diff {:.2e} \
+                     (at most {:.0}% of a step's loss tolerance used)",
+                    outcome.steps,
+                    outcome.worst_loss,
+                    outcome.worst_tensor,
+                    100.0 * outcome.worst_share
                 );
                 failures.extend(
                     outcome
