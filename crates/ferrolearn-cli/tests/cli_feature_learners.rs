@@ -5,16 +5,21 @@
 mod common;
 
 use common::{fails, json, num, run, text, Scratch};
-use ferrolearn::features::{parse_kinds, CacheKey, FeatureSet};
+use ferrolearn::features::{parse_kinds, CacheKey, FeatureKind, FeatureSet, Vocabulary};
 use ndarray::Array2;
 
 /// Writes a small two-class cache of `kinds` features of 4x4 colour images in `dir`: the
 /// class shifts the first half of the columns, so a model can learn it.
 fn cache(dir: &str, kinds: &str) {
     let kinds = parse_kinds(kinds).unwrap();
-    for (split, n) in [("train", 80), ("test", 40)] {
+    cache_splits(dir, &kinds, &kinds);
+}
+
+/// As [`cache`], with the train and test splits computed with these kinds.
+fn cache_splits(dir: &str, train_kinds: &[FeatureKind], test_kinds: &[FeatureKind]) {
+    for (split, n, kinds) in [("train", 80, train_kinds), ("test", 40, test_kinds)] {
         let labels: Vec<u8> = (0..n).map(|i| (i % 2) as u8).collect();
-        let d = ferrolearn::features::feature_len(&kinds, [3, 4, 4]).unwrap();
+        let d = ferrolearn::features::feature_len(kinds, [3, 4, 4]).unwrap();
         let features = Array2::from_shape_fn((n, d), |(i, j)| {
             let noise = ((i * 7 + j * 13) % 11) as f32 / 11.0;
             noise
@@ -28,7 +33,7 @@ fn cache(dir: &str, kinds: &str) {
             key: CacheKey {
                 dataset: "cifar-10".into(),
                 split: split.into(),
-                kinds: kinds.clone(),
+                kinds: kinds.to_vec(),
             },
             item_shape: [3, 4, 4],
             features,
@@ -156,5 +161,34 @@ fn missing_and_corrupt_caches_are_refused() {
         text(&out.stderr).contains("cannot be used with"),
         "{}",
         text(&out.stderr)
+    );
+}
+
+/// `bovw(words=2,patch=2)` with the vocabulary whose two words are all `a` and all `b`.
+fn words(a: f64, b: f64) -> FeatureKind {
+    let centres = Array2::from_shape_fn((2, 12), |(w, _)| if w == 0 { a } else { b });
+    let vocabulary = Vocabulary::new([3, 2, 2], centres.view()).unwrap();
+    match &parse_kinds("bovw(words=2,patch=2)").unwrap()[0] {
+        FeatureKind::Bovw(bovw) => FeatureKind::Bovw(bovw.with_vocabulary(vocabulary).unwrap()),
+        other => panic!("not a bag of visual words: {other:?}"),
+    }
+}
+
+#[test]
+fn splits_over_different_visual_words_are_refused() {
+    let dir = Scratch::new("feature-learners-words");
+    let same = dir.path("same");
+    cache_splits(&same, &[words(0.1, 0.9)], &[words(0.1, 0.9)]);
+    let out = run(&["fit", "--model", "knn", "--features", &same, "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let other = dir.path("other");
+    cache_splits(&other, &[words(0.1, 0.9)], &[words(0.2, 0.8)]);
+    fails(
+        &["fit", "--model", "knn", "--features", &other],
+        &[
+            "different vocabularies",
+            "kind 1",
+            "one `ferrolearn features --out",
+        ],
     );
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context};
 use ferrolearn::data::Target;
-use ferrolearn::features::{kinds_text, FeatureSet};
+use ferrolearn::features::{kinds_text, FeatureKind, FeatureSet};
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
@@ -87,6 +87,24 @@ pub fn load_features(dir: &Path, limit: Option<usize>) -> anyhow::Result<Loaded>
             dir.display(),
             train.key.dataset,
             test.key.dataset,
+            dir.display()
+        );
+    }
+    // Same text, different words: the two files came from runs that learned their own
+    // vocabularies (another `--limit`, say), so a word means something else in each.
+    let words = |k: &FeatureKind| match k {
+        FeatureKind::Bovw(b) => b.vocabulary().cloned(),
+        _ => None,
+    };
+    if let Some(i) = (0..train.key.kinds.len())
+        .find(|&i| words(&train.key.kinds[i]) != words(&test.key.kinds[i]))
+    {
+        bail!(
+            "{}: train.safetensors and test.safetensors hold bags of visual words (kind {} of \
+             `{a}`) over different vocabularies, learned by two different runs: compute both \
+             with one `ferrolearn features --out {}`",
+            dir.display(),
+            i + 1,
             dir.display()
         );
     }
