@@ -6,6 +6,7 @@ pub mod classic_cv;
 pub mod classic_data;
 pub mod classic_eval;
 pub mod classic_features;
+pub mod classic_fitted;
 pub mod classic_flags;
 pub mod classic_memory;
 pub mod classic_model;
