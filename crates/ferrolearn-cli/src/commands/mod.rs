@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod classic_cluster;
+pub mod classic_convergence;
 pub mod classic_cv;
 pub mod classic_data;
 pub mod classic_eval;
