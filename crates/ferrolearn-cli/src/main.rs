@@ -35,6 +35,13 @@ enum Command {
     Eval(commands::eval::Args),
     /// Predict with a saved run: top classes of a network for pictures, or a classic model's
     /// predictions for a CSV.
+    ///
+    /// A classic model's predictions CSV has a `prediction` column and, where scikit-learn
+    /// gives them, the class probabilities `proba_<class>` (logistic, softmax, mlp, knn: the
+    /// share of the k neighbours in each class) or the decision scores of the SVMs (svm:
+    /// one `score` column for two classes, positive for the second, else `score_<class>`;
+    /// multisvm: `score_<class>`). `--json` holds them as `probabilities` and
+    /// `decision_scores`. Perceptron, kmeans and the regressors give the prediction alone.
     Predict(commands::predict::Args),
     /// Run a reference training workload and print its timings as JSON.
     Bench(commands::bench::Args),

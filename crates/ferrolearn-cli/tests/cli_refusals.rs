@@ -1,6 +1,6 @@
 //! What cannot work is refused before any training, in one `error:` line naming the flag or
-//! file: zero or negative settings, empty sets, flags the chosen model ignores, a continuous
-//! target given to a classifier.
+//! file: zero or negative settings, empty sets, empty or header-only dataset files, flags the
+//! chosen model ignores, a continuous target given to a classifier.
 
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -54,6 +54,15 @@ fn impossible_settings_are_refused_naming_the_flag() {
         "--top must be >= 1, got 0",
     );
     refused(&["train", "--epochs", "-1"], "--epochs");
+    // A validation split that leaves either side empty.
+    refused(
+        &["train", "--limit", "1", "--val-fraction", "0.5"],
+        "--val-fraction: invalid parameter: validation fraction 0.5 of 1 items leaves no training item",
+    );
+    refused(
+        &["train", "--limit", "2", "--val-fraction", "0.2"],
+        "--val-fraction 0.2 of 2 training images leaves 2 for training and 0 for validation",
+    );
     // 784 x 1e11 weights: refused in GiB before anything is allocated.
     refused(
         &["train", "--model", "mlp", "--hidden", "100000000000"],
@@ -91,4 +100,71 @@ fn flags_the_model_ignores_and_continuous_targets_are_refused() {
         &["fit", "--model", "knn", "--data", "DATA/diabetes.csv"],
         "diabetes.csv: target: 214 distinct values in 442 rows looks continuous",
     );
+}
+
+/// An IDX header (unsigned bytes) with these dimensions, followed by `data`.
+fn idx(dims: &[u32], data: &[u8]) -> Vec<u8> {
+    let mut bytes = vec![0, 0, 8, dims.len() as u8];
+    dims.iter().for_each(|d| bytes.extend(d.to_be_bytes()));
+    bytes.extend(data);
+    bytes
+}
+
+#[test]
+fn empty_and_header_only_dataset_files_are_refused_naming_the_file() {
+    let root =
+        std::env::temp_dir().join(format!("ferrolearn-cli-empty-data-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let (mnist, cifar) = (root.join("mnist"), root.join("cifar-10"));
+    std::fs::create_dir_all(&mnist).expect("mkdir");
+    std::fs::create_dir_all(&cifar).expect("mkdir");
+    let root_s = root.to_str().expect("utf-8");
+    std::fs::write(mnist.join("train-labels-idx1-ubyte"), idx(&[0], &[])).expect("write");
+    let images = "train-images-idx3-ubyte";
+    let idx_cases = [
+        (Vec::new(), "0 bytes of data, too short for an IDX header"),
+        (idx(&[0, 28, 28], &[]), "holds no image"),
+        (idx(&[60000, 28, 28], &[]), "truncated"),
+    ];
+    for (bytes, message) in idx_cases {
+        std::fs::write(mnist.join(images), bytes).expect("write");
+        let needle = format!("{images}: {message}");
+        refused(&["train", "--data-dir", root_s, "--limit", "10"], &needle);
+        refused(
+            &[
+                "fit",
+                "--model",
+                "knn",
+                "--dataset",
+                "mnist",
+                "--data-dir",
+                root_s,
+            ],
+            &needle,
+        );
+    }
+    // A CIFAR-10 batch has no header: an empty file, or a label byte without its pixels.
+    let batch = "data_batch_1.bin";
+    let cifar_cases = [
+        (Vec::new(), "holds no record"),
+        (
+            vec![3],
+            "1 bytes is not a whole number of 3073-byte records",
+        ),
+    ];
+    for (bytes, message) in cifar_cases {
+        std::fs::write(cifar.join(batch), bytes).expect("write");
+        let needle = format!("{batch}: {message}");
+        let train = [
+            "train",
+            "--dataset",
+            "cifar-10",
+            "--data-dir",
+            root_s,
+            "--limit",
+            "10",
+        ];
+        refused(&train, &needle);
+    }
+    std::fs::remove_dir_all(root).expect("cleanup");
 }

@@ -1,13 +1,19 @@
 //! `ferrolearn train` killed (SIGKILL) or interrupted (SIGINT) at random moments and resumed
-//! ends with the same weights, byte for byte, as an uninterrupted run; run directories are
-//! never mixed (a directory holding a run is refused, or the default name moves on); a
-//! finished run says so or trains further with a larger `--epochs`.
+//! ends with the same weights, byte for byte, as an uninterrupted run; SIGTERM checkpoints,
+//! says how to resume and clears the progress bar of a terminal; checkpoints are also written
+//! after a duration (`--checkpoint-every 0.02s`); run directories are never mixed (a
+//! directory holding a run is refused, or the default name moves on); a finished run says so
+//! or trains further with a larger `--epochs`.
 //!
 //! The moments are drawn from the clock and printed, so a failure can be replayed.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime};
+
+mod common;
+
+use common::terminal::{screen, OnTerminal};
 
 /// A small MLP with dropout on 1,440 MNIST images (160 held out), 2 epochs of 180 steps.
 const RUN: &[&str] = &[
@@ -254,5 +260,118 @@ fn curves_are_redrawn_after_each_epoch_so_a_killed_run_keeps_them() {
     child.wait().expect("reaped");
     let picture = image::open(dir.join("curves.png")).expect("curves.png after epoch 1");
     assert_eq!(picture.width(), 1200);
+    std::fs::remove_dir_all(dir).expect("cleanup");
+}
+
+#[test]
+fn sigterm_checkpoints_says_how_to_resume_and_clears_the_progress_bar() {
+    let dir = temp_dir("terminated");
+    let dir_s = dir.to_str().expect("utf-8");
+    // Without --json, on a terminal, as a user runs it: the progress bar is drawn.
+    let args: Vec<&str> = RUN.iter().copied().filter(|a| *a != "--json").collect();
+    let terminal = OnTerminal::spawn(command(&args, &["--out", dir_s]));
+    let start = Instant::now();
+    while !terminal.text().contains("batches") {
+        assert!(start.elapsed() < Duration::from_secs(60), "no progress bar");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let sent = Command::new("kill")
+        .args(["-TERM", &terminal.child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    let (code, written) = terminal.wait();
+    let raw = String::from_utf8_lossy(&written);
+    assert_ne!(code, Some(0), "{raw}");
+    assert!(!raw.contains("error") && !raw.contains("panicked"), "{raw}");
+    let steps = checkpointed_steps(&dir).expect("a checkpoint");
+    assert!(
+        raw.contains(&format!("interrupted after step {steps} ")),
+        "the checkpoint holds step {steps}: {raw}"
+    );
+    let resume = format!("resume with: ferrolearn train --resume --out {dir_s}");
+    assert!(raw.contains(&resume), "{raw}");
+    // The bar was drawn, then cleared: the screen keeps the message and no bar.
+    let shown = screen(&written);
+    let text = shown.join("\n");
+    assert!(
+        shown
+            .iter()
+            .any(|l| l.starts_with("interrupted after step")),
+        "{text}"
+    );
+    assert!(shown.iter().any(|l| l == &resume), "{text}");
+    assert!(
+        shown.iter().all(|l| !l.contains("batches")),
+        "a progress bar is left on the screen:\n{text}"
+    );
+    ok(&run(RUN, &["--resume", "--out", dir_s]));
+    std::fs::remove_dir_all(dir).expect("cleanup");
+}
+
+#[test]
+fn checkpoints_are_also_written_after_a_duration_inside_an_epoch() {
+    let dir = temp_dir("every-duration");
+    let dir_s = dir.to_str().expect("utf-8");
+    let mut child = spawn(&["--out", dir_s, "--checkpoint-every", "0.02s"]);
+    // Epochs end at steps 180 and 360 (each also checkpointed): a checkpoint at any other
+    // step was written because the duration had passed.
+    let start = Instant::now();
+    let mut inside = None;
+    while inside.is_none() && child.try_wait().expect("status").is_none() {
+        inside = checkpointed_steps(&dir).filter(|s| s % 180 != 0);
+        assert!(start.elapsed() < Duration::from_secs(60), "the run hangs");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let _ = child.kill();
+    child.wait().expect("reaped");
+    let steps = inside.expect("no checkpoint inside an epoch with --checkpoint-every 0.02s");
+    eprintln!("a checkpoint after 0.02 s held step {steps}");
+    std::fs::remove_dir_all(dir).expect("cleanup");
+}
+
+#[test]
+fn resume_starts_a_run_killed_before_its_config_or_first_checkpoint_with_a_note() {
+    let dir = temp_dir("restart");
+    let dir_s = dir.to_str().expect("utf-8");
+    let quick = [
+        "train",
+        "--model",
+        "mlp",
+        "--hidden",
+        "16",
+        "--limit",
+        "200",
+        "--test-limit",
+        "50",
+        "--epochs",
+        "1",
+        "--json",
+        "--resume",
+        "--out",
+        dir_s,
+    ];
+    // Killed before it wrote config.json: nothing to resume, so it starts from the flags.
+    let stderr = ok(&run(&quick, &[]));
+    assert!(
+        stderr.contains(&format!(
+            "note: {dir_s} holds no run yet: starting one from the flags"
+        )),
+        "{stderr}"
+    );
+    // Killed after config.json but before the first checkpoint: started again from it.
+    std::fs::remove_dir_all(dir.join("checkpoint")).expect("a checkpoint to remove");
+    let again = run(&quick, &[]);
+    let stderr = ok(&again);
+    assert!(
+        stderr.contains("has no checkpoint yet (the run was stopped before its first step): starting it again from its config.json"),
+        "{stderr}"
+    );
+    let figures: serde_json::Value = serde_json::from_slice(&again.stdout).expect("JSON");
+    assert_eq!(figures["epochs"], 1);
+    assert!(
+        checkpointed_steps(&dir).is_some(),
+        "the restarted run checkpoints"
+    );
     std::fs::remove_dir_all(dir).expect("cleanup");
 }

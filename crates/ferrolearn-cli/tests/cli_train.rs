@@ -1,5 +1,7 @@
 //! Runs the `ferrolearn` binary's network commands end to end on a slice of the bundled MNIST:
-//! train, eval, predict, resume, gradcheck, and the errors a user can provoke.
+//! train, eval, predict, resume, gradcheck, and the errors a user can provoke; a copy of the
+//! binary finding the data beside it; `predict --save-input` on a (tiny, generated) CIFAR-10
+//! run.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -283,4 +285,142 @@ fn gradcheck_passes_every_op() {
     assert_eq!(report["passed"], true, "{report}");
     assert_eq!(report["command"], "gradcheck");
     assert!(report["checked"].as_u64().unwrap() >= 60);
+}
+
+/// Writes an IDX file of unsigned bytes with these dimensions.
+fn write_idx(path: &Path, dims: &[u32], data: &[u8]) {
+    let mut bytes = vec![0, 0, 8, dims.len() as u8];
+    dims.iter().for_each(|d| bytes.extend(d.to_be_bytes()));
+    bytes.extend(data);
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// An MNIST-shaped set of `n` training and `n / 4` test images (labels `i % 10`) in `dir`.
+fn write_small_mnist(dir: &Path, n: u32) {
+    std::fs::create_dir_all(dir).unwrap();
+    for (prefix, count) in [("train", n), ("t10k", n / 4)] {
+        let pixels: Vec<u8> = (0..count * 784).map(|i| (i % 251) as u8).collect();
+        let labels: Vec<u8> = (0..count).map(|i| (i % 10) as u8).collect();
+        let images = dir.join(format!("{prefix}-images-idx3-ubyte"));
+        write_idx(&images, &[count, 28, 28], &pixels);
+        write_idx(
+            &dir.join(format!("{prefix}-labels-idx1-ubyte")),
+            &[count],
+            &labels,
+        );
+    }
+}
+
+#[test]
+fn a_copied_binary_finds_the_data_beside_it_or_says_how_to_point_at_data() {
+    let root = temp_dir("copied");
+    let bin = root.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let copied = bin.join("ferrolearn");
+    std::fs::copy(env!("CARGO_BIN_EXE_ferrolearn"), &copied).unwrap();
+    // 40 training and 10 test images in data/mnist beside the copy: the counts show that
+    // this set was read, not the repository's 60,000.
+    write_small_mnist(&bin.join("data/mnist"), 40);
+    let elsewhere = root.join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let from_elsewhere = |args: &[&str]| {
+        Command::new(&copied)
+            .args(args)
+            .current_dir(&elsewhere)
+            .env_remove("FERROLEARN_DATA")
+            .output()
+            .unwrap()
+    };
+    let fit = json(&from_elsewhere(&[
+        "fit",
+        "--model",
+        "knn",
+        "--k",
+        "1",
+        "--dataset",
+        "mnist",
+        "--json",
+    ]));
+    assert_eq!(
+        (fit["n_train"].as_u64(), fit["n_test"].as_u64()),
+        (Some(40), Some(10))
+    );
+    // No copy of Fashion-MNIST anywhere: the error says how to point the binary at data.
+    let missing = from_elsewhere(&["fit", "--model", "knn", "--dataset", "fashion-mnist"]);
+    for needle in [
+        "cannot find the fashion-mnist files",
+        "FERROLEARN_DATA is not set",
+        "a `fashion-mnist` folder",
+        "`--data-dir DIR`",
+        "`export FERROLEARN_DATA=DIR`",
+    ] {
+        assert_clean_error(&missing, needle);
+    }
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn predict_on_a_cifar_run_saves_the_32x32_colour_picture_it_saw() {
+    let root = temp_dir("cifar-input");
+    let data = root.join("cifar-10");
+    std::fs::create_dir_all(&data).unwrap();
+    // Five training batches and a test batch of 10 records each (label, then 3072 pixels).
+    for name in (1..=5)
+        .map(|i| format!("data_batch_{i}.bin"))
+        .chain(["test_batch.bin".to_string()])
+    {
+        let mut bytes = Vec::new();
+        for r in 0..10u32 {
+            bytes.push(r as u8);
+            bytes.extend((0..3072u32).map(|i| ((i * 7 + r * 31) % 256) as u8));
+        }
+        std::fs::write(data.join(name), bytes).unwrap();
+    }
+    let run = root.join("run");
+    let run_s = run.to_str().unwrap();
+    json(&ferrolearn(&[
+        "train",
+        "--dataset",
+        "cifar-10",
+        "--data-dir",
+        root.to_str().unwrap(),
+        "--model",
+        "mlp",
+        "--hidden",
+        "8",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "10",
+        "--val-fraction",
+        "0",
+        "--out",
+        run_s,
+        "--json",
+    ]));
+    // A wide picture, red on the left and blue on the right.
+    let picture = root.join("wide.png");
+    image::RgbImage::from_fn(60, 40, |x, _| match x < 30 {
+        true => image::Rgb([220, 20, 20]),
+        false => image::Rgb([20, 20, 220]),
+    })
+    .save(&picture)
+    .unwrap();
+    let seen = root.join("seen");
+    json(&ferrolearn(&[
+        "predict",
+        "--run",
+        run_s,
+        picture.to_str().unwrap(),
+        "--save-input",
+        seen.to_str().unwrap(),
+        "--json",
+    ]));
+    let saw = image::open(seen.join("wide.input.png")).unwrap().to_rgb8();
+    assert_eq!(saw.dimensions(), (32, 32));
+    // Scaled and centre-cropped: still red on the left, blue on the right.
+    let (left, right) = (saw.get_pixel(2, 16).0, saw.get_pixel(29, 16).0);
+    assert!(left[0] > 150 && left[2] < 100, "left {left:?}");
+    assert!(right[2] > 150 && right[0] < 100, "right {right:?}");
+    std::fs::remove_dir_all(&root).unwrap();
 }

@@ -14,6 +14,7 @@ use ferrolearn::data::csv::read_csv_features;
 use ferrolearn::data::Classes;
 use ndarray::{Array2, ArrayView2};
 
+use super::classic_convergence::{kmeans_warning, print_warnings};
 use super::classic_data::read_table;
 use super::classic_features::FeatureOrigin;
 use super::classic_model::{FittedModel, FittedPipeline, FittedScaler, Hyper, Pipeline};
@@ -44,6 +45,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let start = Instant::now();
     let fitted = cluster(&args.hyper, args.hyper.k, xs.view())?;
     let seconds = start.elapsed().as_secs_f64();
+    let warnings: Vec<String> = kmeans_warning(&args.hyper, &fitted).into_iter().collect();
+    print_warnings(&warnings);
     let k = fitted.model.k();
     let saved = SavedModel {
         model: args.model,
@@ -63,7 +66,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     if let Some(dir) = &args.out {
         saved.save(dir)?;
     }
-    report(args, &rows.x, &fitted, seconds)?;
+    report(args, &rows.x, &fitted, seconds, &warnings)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -187,8 +190,15 @@ fn elbow(args: &Args, range: &str, x: ArrayView2<f64>) -> anyhow::Result<ExitCod
     Ok(ExitCode::SUCCESS)
 }
 
-/// Prints the text report or the JSON object.
-fn report(args: &Args, x: &Array2<f64>, fitted: &FittedKMeans, seconds: f64) -> anyhow::Result<()> {
+/// Prints the text report or the JSON object (with the convergence `warnings`, already on
+/// stderr).
+fn report(
+    args: &Args,
+    x: &Array2<f64>,
+    fitted: &FittedKMeans,
+    seconds: f64,
+    warnings: &[String],
+) -> anyhow::Result<()> {
     let sizes = fitted.sizes();
     if args.json {
         let out = serde_json::json!({
@@ -201,6 +211,7 @@ fn report(args: &Args, x: &Array2<f64>, fitted: &FittedKMeans, seconds: f64) -> 
             "n_iter": fitted.n_iter,
             "sizes": sizes,
             "fit_seconds": seconds,
+            "warnings": warnings,
             "out": args.out.as_deref().map(Path::display).map(|d| d.to_string()),
         });
         return print_json("fit", out);

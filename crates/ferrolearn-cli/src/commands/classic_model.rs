@@ -1,27 +1,27 @@
-//! The classic models the CLI knows, their hyperparameter flags, and the pipeline (scaler +
-//! model) that `fit`, `cv`, `search` and `predict` share.
+//! The classic models the CLI knows, their hyperparameter flags, and the learner (scaler +
+//! model) that `fit`, `cv` and `search` run; what it fits is a [`FittedPipeline`]
+//! (`classic_fitted`).
 
 use clap::ValueEnum;
-use ferrolearn::classic::kmeans::KMeansModel;
-use ferrolearn::classic::knn::{FittedKnnClassifier, KnnClassifier, Metric};
+use ferrolearn::classic::knn::{KnnClassifier, Metric};
 use ferrolearn::classic::linear::{
-    FittedGdRegressor, FittedPolynomialRegression, GdRegressor, GdSchedule, LinearModel,
-    LinearRegression, PolynomialRegression, Ridge,
+    GdRegressor, GdSchedule, LinearRegression, PolynomialRegression, Ridge,
 };
 use ferrolearn::classic::linear_solver::Solver;
-use ferrolearn::classic::logistic::{LogisticModel, LogisticRegression};
-use ferrolearn::classic::mlp::{MlpClassifier, MlpModel};
-use ferrolearn::classic::multiclass_svm::{MulticlassSvm, MulticlassSvmModel};
+use ferrolearn::classic::logistic::LogisticRegression;
+use ferrolearn::classic::mlp::MlpClassifier;
+use ferrolearn::classic::multiclass_svm::MulticlassSvm;
 use ferrolearn::classic::penalty::Penalty;
-use ferrolearn::classic::perceptron::{Perceptron, PerceptronModel};
+use ferrolearn::classic::perceptron::Perceptron;
 use ferrolearn::classic::selection::{ParamSet, ParamValue};
-use ferrolearn::classic::softmax::{SoftmaxModel, SoftmaxRegression};
-use ferrolearn::classic::svm::{LinearSvm, LinearSvmModel};
-use ferrolearn::classic::{Classifier, FitClassifier, FitRegressor, Regressor};
+use ferrolearn::classic::softmax::SoftmaxRegression;
+use ferrolearn::classic::svm::LinearSvm;
+use ferrolearn::classic::{FitClassifier, FitRegressor};
 use ferrolearn::{Error, Result};
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
+use ndarray::{ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 
+pub use super::classic_fitted::{FittedModel, FittedPipeline};
 pub use super::classic_scaler::FittedScaler;
 
 /// The learners `--model` selects.
@@ -275,7 +275,7 @@ impl Hyper {
     }
 
     /// The solver of logistic / softmax regression.
-    fn linear_solver(&self, kind: ModelKind) -> Result<Solver> {
+    pub(super) fn linear_solver(&self, kind: ModelKind) -> Result<Solver> {
         let smooth = matches!(self.penalty, PenaltyArg::None | PenaltyArg::L2);
         let default = if smooth {
             SolverArg::Lbfgs
@@ -364,43 +364,6 @@ fn solver_error(solver: SolverArg, kind: ModelKind) -> Error {
         "--solver {name} does not apply to --model {}",
         kind.name()
     ))
-}
-
-/// A fitted model of any kind.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "type", content = "fitted", rename_all = "snake_case")]
-pub enum FittedModel {
-    /// kNN classifier.
-    Knn(FittedKnnClassifier),
-    /// Binary logistic regression.
-    Logistic(LogisticModel),
-    /// Softmax regression (also multiclass `logistic`).
-    Softmax(SoftmaxModel),
-    /// Linear SVM.
-    Svm(LinearSvmModel),
-    /// Multiclass SVM.
-    Multisvm(MulticlassSvmModel),
-    /// Perceptron.
-    Perceptron(PerceptronModel),
-    /// Multi-layer perceptron.
-    Mlp(MlpModel),
-    /// Least squares or ridge, closed form.
-    Linear(LinearModel),
-    /// Least squares or ridge by gradient descent.
-    LinearGd(FittedGdRegressor),
-    /// Polynomial regression.
-    Poly(FittedPolynomialRegression),
-    /// k-means centres (predicts cluster ids).
-    Kmeans(KMeansModel),
-}
-
-/// A scaler and the model fitted on the scaled rows: the unit that is saved and predicts.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct FittedPipeline {
-    /// Applied to every input first.
-    pub scaler: FittedScaler,
-    /// The fitted model.
-    pub model: FittedModel,
 }
 
 /// The learner `fit`, `cv` and `search` run: scaling, then the model of `kind`.
@@ -589,72 +552,5 @@ impl FitRegressor for Pipeline {
         let xs = scaler.transform(x)?;
         let model = self.fit_regressor(xs.view(), y)?;
         Ok(FittedPipeline { scaler, model })
-    }
-}
-
-impl FittedPipeline {
-    /// Class probabilities `[N, n_classes]` for the models that define them (logistic,
-    /// softmax, mlp), else `None`.
-    pub fn predict_proba(&self, x: ArrayView2<f64>) -> Result<Option<Array2<f64>>> {
-        let xs = self.scaler.transform(x)?;
-        Ok(match &self.model {
-            FittedModel::Logistic(m) => Some(m.predict_proba(xs.view())?),
-            FittedModel::Softmax(m) => Some(m.predict_proba(xs.view())?),
-            FittedModel::Mlp(m) => Some(m.predict_proba(xs.view())?),
-            _ => None,
-        })
-    }
-
-    fn as_classifier(&self) -> Option<&dyn Classifier> {
-        Some(match &self.model {
-            FittedModel::Knn(m) => m,
-            FittedModel::Logistic(m) => m,
-            FittedModel::Softmax(m) => m,
-            FittedModel::Svm(m) => m,
-            FittedModel::Multisvm(m) => m,
-            FittedModel::Perceptron(m) => m,
-            FittedModel::Mlp(m) => m,
-            FittedModel::Kmeans(m) => m,
-            FittedModel::Linear(_) | FittedModel::LinearGd(_) | FittedModel::Poly(_) => {
-                return None
-            }
-        })
-    }
-
-    fn as_regressor(&self) -> Option<&dyn Regressor> {
-        Some(match &self.model {
-            FittedModel::Linear(m) => m,
-            FittedModel::LinearGd(m) => m,
-            FittedModel::Poly(m) => m,
-            _ => return None,
-        })
-    }
-
-    fn not_a(&self, what: &str) -> Error {
-        Error::InvalidParameter(format!("the fitted model is not a {what}"))
-    }
-}
-
-impl Classifier for FittedPipeline {
-    fn n_features(&self) -> usize {
-        self.as_classifier().map_or(0, |m| m.n_features())
-    }
-
-    fn predict(&self, x: ArrayView2<f64>) -> Result<Array1<usize>> {
-        let m = self
-            .as_classifier()
-            .ok_or_else(|| self.not_a("classifier"))?;
-        m.predict(self.scaler.transform(x)?.view())
-    }
-}
-
-impl Regressor for FittedPipeline {
-    fn n_features(&self) -> usize {
-        self.as_regressor().map_or(0, |m| m.n_features())
-    }
-
-    fn predict(&self, x: ArrayView2<f64>) -> Result<Array1<f64>> {
-        let m = self.as_regressor().ok_or_else(|| self.not_a("regressor"))?;
-        m.predict(self.scaler.transform(x)?.view())
     }
 }

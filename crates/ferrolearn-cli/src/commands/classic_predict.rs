@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use ferrolearn::classic::{Classifier, Regressor};
 use ferrolearn::data::Classes;
+use ndarray::Array2;
+use serde_json::Value;
 
 use super::classic_data::{labels_in, read_features};
 use super::classic_features::refuse_csv;
@@ -16,11 +18,14 @@ use super::stdout::{print, print_json};
 
 /// Predicts every row of the CSV `data` with the model saved in `run_dir`.
 ///
-/// Writes a CSV with a `prediction` column (the class or the real prediction) and,
-/// for logistic and softmax models, one `proba_<class>` column per class: to `out`, or to
-/// stdout. When the CSV holds the target column the predictions are also scored. With
-/// `json`, stdout receives one JSON object instead (with the predictions when `out` is
-/// `None`). Errors name missing or unexpected columns and both feature counts.
+/// Writes a CSV with a `prediction` column (the class or the real prediction) and, where
+/// scikit-learn gives them, one `proba_<class>` column per class (logistic, softmax, mlp,
+/// knn) or the decision scores of the SVMs: one `score` column for a two-class svm
+/// (positive means the second class), else one `score_<class>` column per class (svm with
+/// more classes, multisvm). To `out`, or to stdout. When the CSV holds the target column the
+/// predictions are also scored. With `json`, stdout receives one JSON object instead (with
+/// `predictions`, `probabilities` and `decision_scores` when `out` is `None`). Errors name
+/// missing or unexpected columns and both feature counts.
 pub fn predict_classic(
     run_dir: &Path,
     data: &Path,
@@ -33,24 +38,30 @@ pub fn predict_classic(
     let source = data.display().to_string();
     let mut table = csv::Writer::from_writer(Vec::new());
     let mut metrics = None;
-    let predictions: serde_json::Value;
-    let mut probabilities = None;
+    let predictions: Value;
+    let (mut probabilities, mut decision_scores) = (Value::Null, Value::Null);
     if let Some(classes) = &saved.classes {
         let labels = Classifier::predict(&saved.pipeline, x.view())?.to_vec();
         let values = classes
             .of_labels(&labels)
             .context("the model predicted a label it has no class for")?;
         let proba = saved.pipeline.predict_proba(x.view())?;
+        let scores = saved.pipeline.decision_function(x.view())?;
         let names = classes.names();
         let mut header = vec!["prediction".to_string()];
         if proba.is_some() {
             header.extend(names.iter().map(|c| format!("proba_{c}")));
         }
+        match &scores {
+            Some(s) if s.ncols() == 1 => header.push("score".into()),
+            Some(_) => header.extend(names.iter().map(|c| format!("score_{c}"))),
+            None => {}
+        }
         table.write_record(&header)?;
         for (i, &label) in labels.iter().enumerate() {
             let mut row = vec![names[label].clone()];
-            if let Some(p) = &proba {
-                row.extend(p.row(i).iter().map(f64::to_string));
+            for extra in [&proba, &scores].into_iter().flatten() {
+                row.extend(extra.row(i).iter().map(f64::to_string));
             }
             table.write_record(&row)?;
         }
@@ -61,7 +72,16 @@ pub fn predict_classic(
             }
         }
         predictions = serde_json::to_value(&values)?;
-        probabilities = proba.map(|p| p.outer_iter().map(|r| r.to_vec()).collect::<Vec<_>>());
+        if let Some(p) = &proba {
+            probabilities = rows_json(p);
+        }
+        if let Some(s) = &scores {
+            // scikit-learn's decision_function of two classes is one value per row.
+            decision_scores = match s.ncols() {
+                1 => serde_json::json!(s.column(0).to_vec()),
+                _ => rows_json(s),
+            };
+        }
     } else {
         let pred = Regressor::predict(&saved.pipeline, x.view())?;
         table.write_record(["prediction"])?;
@@ -97,7 +117,8 @@ pub fn predict_classic(
                 Some(path) => obj["out"] = serde_json::json!(path.display().to_string()),
                 None => {
                     obj["predictions"] = predictions;
-                    obj["probabilities"] = serde_json::json!(probabilities);
+                    obj["probabilities"] = probabilities;
+                    obj["decision_scores"] = decision_scores;
                 }
             }
             print_json("predict", obj)?;
@@ -111,4 +132,9 @@ pub fn predict_classic(
         (false, None) => print(&csv)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One list of numbers per row.
+fn rows_json(values: &Array2<f64>) -> Value {
+    serde_json::json!(values.outer_iter().map(|r| r.to_vec()).collect::<Vec<_>>())
 }

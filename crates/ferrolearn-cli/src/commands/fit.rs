@@ -13,6 +13,7 @@ use ferrolearn::classic::{Classifier, FitClassifier, FitRegressor, Regressor};
 use ferrolearn::data::{ClassLabels, Classes};
 use ndarray::ArrayView1;
 
+use super::classic_convergence::{fit_warning, print_warnings};
 use super::classic_data::{align, encode_classes, labels_in, read_table, DataArgs, Table};
 use super::classic_model::{Hyper, ModelKind, Pipeline};
 use super::classic_report::Metrics;
@@ -124,6 +125,8 @@ pub fn run(args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result<Exi
         let test = split.test.as_ref().map(score).transpose()?;
         (fitted, seconds, train, test)
     };
+    let warnings: Vec<String> = fit_warning(&pipeline, &fitted.model).into_iter().collect();
+    print_warnings(&warnings);
     let saved = SavedModel {
         model: args.model,
         hyperparameters: args.hyper.clone(),
@@ -139,7 +142,7 @@ pub fn run(args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result<Exi
     if let Some(dir) = &args.out {
         saved.save(dir)?;
     }
-    report(&args, &split, &saved, seconds)?;
+    report(&args, &split, &saved, seconds, &warnings)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -200,8 +203,15 @@ fn finish(train: Table, test: Option<Table>, labels: Option<ClassLabels>) -> any
     })
 }
 
-/// Prints the text report or the JSON object.
-fn report(args: &Args, split: &Split, saved: &SavedModel, seconds: f64) -> anyhow::Result<()> {
+/// Prints the text report or the JSON object (with the convergence `warnings`, already on
+/// stderr).
+fn report(
+    args: &Args,
+    split: &Split,
+    saved: &SavedModel,
+    seconds: f64,
+    warnings: &[String],
+) -> anyhow::Result<()> {
     let n_test = split.test.as_ref().map_or(0, |t| t.x.nrows());
     if args.json {
         let out = serde_json::json!({
@@ -214,6 +224,7 @@ fn report(args: &Args, split: &Split, saved: &SavedModel, seconds: f64) -> anyho
             "train": saved.train,
             "test": saved.test,
             "fit_seconds": seconds,
+            "warnings": warnings,
             "out": args.out.as_deref().map(Path::display).map(|d| d.to_string()),
         });
         return print_json("fit", out);

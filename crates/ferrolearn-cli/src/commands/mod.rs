@@ -2,10 +2,12 @@
 
 pub mod bench;
 pub mod classic_cluster;
+pub mod classic_convergence;
 pub mod classic_cv;
 pub mod classic_data;
 pub mod classic_eval;
 pub mod classic_features;
+pub mod classic_fitted;
 pub mod classic_flags;
 pub mod classic_memory;
 pub mod classic_model;

@@ -298,7 +298,9 @@ pub fn run(mut args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result
         prior.map_or((args.val_fraction, args.seed), |c| (c.val_fraction, c.seed));
     let (train, val) = if val_fraction > 0.0 {
         let images = train.len();
-        let (t, v) = train.split_validation(val_fraction, seed)?;
+        let (t, v) = train
+            .split_validation(val_fraction, seed)
+            .context("--val-fraction")?;
         if t.is_empty() || v.is_empty() {
             bail!(
                 "--val-fraction {val_fraction} of {images} training images leaves {} for training and {} for validation: use more images (--limit) or another fraction (0 for none)",

@@ -8,6 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
 
+pub mod terminal;
+
 /// A bundled CSV under `data/tabular`.
 pub fn tabular(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -14,7 +14,8 @@
 //! * Stops when the labels do not change (strict convergence), when the squared centre shift
 //!   summed over centres is `<= tol * mean(per-feature variance of x)`, or after `max_iter`
 //!   iterations; without strict convergence the labels are recomputed from the final centres.
-//!   `n_iter` counts the iterations run. Inertia is the sum of squared distances of the rows
+//!   `n_iter` counts the iterations run, `converged` says whether a stopping test (not
+//!   `max_iter`) ended them. Inertia is the sum of squared distances of the rows
 //!   to their centres.
 
 use ndarray::{Array1, Array2, ArrayView2, Axis};
@@ -90,8 +91,12 @@ pub struct FittedKMeans {
     pub labels: Vec<usize>,
     /// Sum of squared distances of the training rows to their centres.
     pub inertia: f64,
-    /// Lloyd iterations of the kept run.
+    /// Lloyd iterations of the kept run (mini-batch: passes over the data).
     pub n_iter: usize,
+    /// Whether the kept run met its stopping test before `max_iter`: the labels settled or
+    /// the centre shift fell to the tolerance (mini-batch: the smoothed batch inertia stopped
+    /// improving). scikit-learn stops silently either way; the CLI warns when it did not.
+    pub converged: bool,
 }
 
 /// Errors unless `1 <= k <= x.nrows()` and `x` has a column.
@@ -187,7 +192,7 @@ fn lloyd(x: &[f64], d: usize, mut centres: Vec<f64>, max_iter: usize, tol: f64) 
     let n = x.len() / d;
     let mut labels = vec![usize::MAX; n];
     let mut labels_old = labels.clone();
-    let mut strict = false;
+    let (mut strict, mut converged) = (false, false);
     let mut n_iter = 0;
     for i in 0..max_iter {
         n_iter = i + 1;
@@ -201,10 +206,11 @@ fn lloyd(x: &[f64], d: usize, mut centres: Vec<f64>, max_iter: usize, tol: f64) 
             .sum();
         centres = new;
         if labels == labels_old {
-            strict = true;
+            (strict, converged) = (true, true);
             break;
         }
         if shift <= tol {
+            converged = true;
             break;
         }
         labels_old.copy_from_slice(&labels);
@@ -220,6 +226,7 @@ fn lloyd(x: &[f64], d: usize, mut centres: Vec<f64>, max_iter: usize, tol: f64) 
         },
         labels,
         n_iter,
+        converged,
     }
 }
 
@@ -415,6 +422,25 @@ mod tests {
         let want = squared_distance(&[0.0, 1.0], c.row(1).as_slice().expect("row")).sqrt();
         assert!((dist[[1, 1]] - want).abs() < 1e-12);
         assert!((fitted.model.inertia(x.view()).expect("ok") - fitted.inertia).abs() < 1e-9);
+    }
+
+    #[test]
+    fn converged_says_whether_a_stopping_test_ended_the_iterations() {
+        // Both centres start in the first group: one Lloyd step moves them far.
+        let fit = |max_iter| {
+            KMeans {
+                k: 2,
+                init: KMeansInit::Centres(array![[0.0, 0.0], [0.0, 1.0]]),
+                max_iter,
+                ..KMeans::default()
+            }
+            .fit(two_groups().view())
+            .expect("fitted")
+        };
+        let cut = fit(1);
+        assert_eq!((cut.n_iter, cut.converged), (1, false));
+        let settled = fit(300);
+        assert!(settled.converged && settled.n_iter < 300, "{settled:?}");
     }
 
     #[test]

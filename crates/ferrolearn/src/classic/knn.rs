@@ -10,6 +10,8 @@
 //!   `(distance, index)`.
 //! * **Vote ties: among the labels with the most votes the smallest label wins**
 //!   (scikit-learn's argmax over sorted classes).
+//! * Class probabilities ([`FittedKnnClassifier::predict_proba`], in `knn_proba`) are the
+//!   share of the k neighbours in each class.
 //! * The regressor predicts the mean target of the k neighbours.
 //!
 //! [`scores_per_k`] and [`cv_scores_per_k`] choose k on a validation split or by k-fold
@@ -557,6 +559,11 @@ impl FittedKnnClassifier {
     /// The search structure over the training rows.
     pub fn index(&self) -> &KnnIndex {
         &self.index
+    }
+
+    /// The label of each training row, in the index's order.
+    pub fn labels(&self) -> &[usize] {
+        &self.labels
     }
 
     /// The k nearest training rows of each row of `x`.

@@ -16,7 +16,8 @@
 //!   new minimum. scikit-learn's `tol` stop on the centre shift (off by default) is not
 //!   implemented.
 //! * The labels and inertia are computed over every row at the end. `n_iter` of the result
-//!   counts passes over the data, `ceil(steps * batch_size / n_rows)`.
+//!   counts passes over the data, `ceil(steps * batch_size / n_rows)`; `converged` says
+//!   whether early stopping (not `max_iter`) ended the steps.
 //!
 //! The random draws come from a `ChaCha8Rng`, so results are reproducible from the seed but
 //! not equal to scikit-learn's (NumPy's generator).
@@ -120,7 +121,7 @@ impl MiniBatchKMeans {
         };
         let mut since_reassign = 0;
         let n_steps = (self.max_iter * n / batch).max(1);
-        let mut steps = 0;
+        let (mut steps, mut converged) = (0, false);
         let mut rows_buf = vec![0.0; batch * d];
         let mut labels = vec![0; batch];
         for step in 0..n_steps {
@@ -154,6 +155,7 @@ impl MiniBatchKMeans {
                 self.reassign(&rows_buf, d, &mut centres, &mut counts, &mut rng);
             }
             if conv.converged(step, batch_inertia / batch as f64, batch, n, self) {
+                converged = true;
                 break;
             }
         }
@@ -164,6 +166,7 @@ impl MiniBatchKMeans {
             model: KMeansModel::from_parts(d, centres),
             labels: all_labels,
             n_iter: (steps * batch).div_ceil(n),
+            converged,
         })
     }
 
@@ -302,6 +305,21 @@ mod tests {
             full.inertia
         );
         assert!(mb.n_iter >= 1 && mb.n_iter <= 100);
+        assert!(
+            mb.converged,
+            "early stopping ended the run after {} passes",
+            mb.n_iter
+        );
+        // Two steps of 1000 rows cannot see 10 steps without improvement.
+        let cut = MiniBatchKMeans {
+            k: 4,
+            batch_size: 1000,
+            max_iter: 1,
+            ..MiniBatchKMeans::default()
+        }
+        .fit(x.view())
+        .expect("fitted");
+        assert_eq!((cut.n_iter, cut.converged), (1, false));
     }
 
     #[test]

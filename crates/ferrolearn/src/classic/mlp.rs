@@ -122,6 +122,11 @@ pub struct MlpModel {
     pub layers: Vec<DenseLayer>,
     /// The training loss (penalty included) after each epoch, as scikit-learn's `loss_curve_`.
     pub loss_curve: Vec<f64>,
+    /// Whether training stopped because the loss stopped improving (`n_iter_no_change`
+    /// epochs without a gain of `tol`) rather than at `max_iter`: scikit-learn warns
+    /// (`ConvergenceWarning`) when it did not. Models saved before the flag read `false`.
+    #[serde(default)]
+    pub converged: bool,
 }
 
 impl FitClassifier for MlpClassifier {
@@ -206,6 +211,7 @@ impl MlpClassifier {
         let mut order: Vec<usize> = (0..n).collect();
         let mut ctx = Context::training(self.seed);
         let (mut loss_curve, mut best, mut stale) = (Vec::new(), f64::INFINITY, 0);
+        let mut converged = false;
         for _ in 0..self.max_iter {
             order.shuffle(&mut rng);
             let mut total = 0.0;
@@ -227,12 +233,14 @@ impl MlpClassifier {
             stale = if loss > best - self.tol { stale + 1 } else { 0 };
             best = best.min(loss);
             if stale > self.n_iter_no_change {
+                converged = true;
                 break;
             }
         }
         Ok(MlpModel {
             layers: layers.iter().map(dense).collect(),
             loss_curve,
+            converged,
         })
     }
 
@@ -512,6 +520,29 @@ mod tests {
             a.predict_proba(x.view()).unwrap()
         );
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn converged_says_whether_the_loss_stopped_improving_before_max_iter() {
+        let (x, y) = xor(40, 5);
+        let at_limit = MlpClassifier {
+            max_iter: 3,
+            ..MlpClassifier::default()
+        }
+        .fit(x.view(), y.view())
+        .unwrap();
+        assert_eq!((at_limit.loss_curve.len(), at_limit.converged), (3, false));
+        // A tolerance no epoch can beat: every epoch after the first is stale, so training
+        // stops once n_iter_no_change + 1 of them have passed (4 epochs), well before max_iter.
+        let settled = MlpClassifier {
+            tol: 1e9,
+            n_iter_no_change: 2,
+            max_iter: 50,
+            ..MlpClassifier::default()
+        }
+        .fit(x.view(), y.view())
+        .unwrap();
+        assert_eq!((settled.loss_curve.len(), settled.converged), (4, true));
     }
 
     #[test]

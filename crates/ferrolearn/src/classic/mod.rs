@@ -46,6 +46,7 @@ pub mod kmeans;
 mod kmeans_assign;
 pub mod kmeans_init;
 pub mod knn;
+mod knn_proba;
 pub mod lbfgs;
 pub mod linear;
 mod linear_input;

@@ -285,6 +285,18 @@ mod tests {
         .unwrap();
         assert_eq!(m.predict(x.view()).unwrap(), y);
         assert!(m.loss_curve().last() < m.loss_curve().first());
+        // The scores are W x + b, one per class; the highest is the prediction.
+        let s = m.decision_function(x.view()).unwrap();
+        assert_eq!(s.dim(), (9, 3));
+        let by_hand = x.dot(&m.coef().t()) + m.intercept();
+        assert!(s.iter().zip(&by_hand).all(|(a, b)| (a - b).abs() < 1e-12));
+        let top: Vec<usize> = s.outer_iter().map(argmax).collect();
+        assert_eq!(top, y.to_vec());
+        // Two classes keep two weight rows, so two scores (no single-column form).
+        let two = MulticlassSvm::default()
+            .fit(x.slice(ndarray::s![..4, ..]), y.slice(ndarray::s![..4]))
+            .unwrap();
+        assert_eq!(two.decision_function(x.view()).unwrap().dim(), (9, 2));
         let err = MulticlassSvm {
             reg: -1.0,
             ..Default::default()

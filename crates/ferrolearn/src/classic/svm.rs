@@ -444,6 +444,61 @@ mod tests {
         assert_eq!(m.decision_function(x.view()).unwrap().dim(), (9, 3));
     }
 
+    /// The scores `predict --run` writes, as scikit-learn's (1.9.1) `decision_function` on
+    /// the toy X (rounded to 10 decimals): one column for two classes, one per class for the
+    /// one-vs-rest problem.
+    /// ```python
+    /// LinearSVC(C=1.0, tol=1e-10, max_iter=100000).fit(X, y).decision_function(X)
+    /// LinearSVC(C=0.5, tol=1e-10, max_iter=100000).fit(X, [0,0,1,2,0,1,2,2,1]).decision_function(X)
+    /// ```
+    #[test]
+    fn decision_scores_match_liblinear() {
+        let (x, y) = toy();
+        let tight = LinearSvm {
+            tol: 1e-10,
+            max_iter: 100_000,
+            ..Default::default()
+        };
+        let binary = [
+            -0.2937851632,
+            -0.1032281645,
+            0.3964389677,
+            0.5869959664,
+            -0.4689780307,
+            0.2212461002,
+            0.4170767684,
+            0.8754682992,
+            -0.4070646286,
+        ];
+        let z = tight
+            .fit(x.view(), y.view())
+            .unwrap()
+            .decision_function(x.view())
+            .unwrap();
+        assert_eq!(z.dim(), (9, 1));
+        for (got, want) in z.iter().zip(binary) {
+            assert!((got - want).abs() < 1e-6, "{z} vs {binary:?}");
+        }
+        let ovr = [
+            [0.0206333973, -0.1591410406, -0.7329880593],
+            [-0.0105566219, -0.2868171792, -0.6270320817],
+            [-0.9572936660, -0.3516932659, 0.1501942167],
+            [-0.9884836852, -0.4793694044, 0.2561501942],
+            [0.8061420345, -0.2779291553, -1.2673716012],
+            [-0.1717850288, -0.4704813806, -0.3841893253],
+            [-1.2850287908, -0.2643051771, 0.3489425982],
+            [-1.5762955854, -0.5039574413, 0.7286721335],
+            [-0.1770633397, -0.0157648891, -0.6711264566],
+        ];
+        let m = LinearSvm { c: 0.5, ..tight }
+            .fit(x.view(), array![0, 0, 1, 2, 0, 1, 2, 2, 1].view())
+            .unwrap();
+        let z = m.decision_function(x.view()).unwrap();
+        for (got, want) in z.iter().zip(ovr.iter().flatten()) {
+            assert!((got - want).abs() < 1e-6, "{z} vs {ovr:?}");
+        }
+    }
+
     #[test]
     fn primal_and_dual_reach_the_same_optimum() {
         let (x, _) = toy();

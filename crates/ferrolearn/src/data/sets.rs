@@ -241,6 +241,13 @@ pub fn load_cifar10(dir: &Path) -> Result<TrainTest> {
         for file in files {
             let path = find_file(dir, file)?;
             let batch = read_cifar_batch(&path)?;
+            if batch.is_empty() {
+                // A valid but empty batch is a failed download or copy, not a dataset part.
+                return Err(Error::format(
+                    &path,
+                    "holds no record: an empty CIFAR-10 batch file (each record is 3073 bytes)",
+                ));
+            }
             if images.is_empty() {
                 // Official batches are equal-sized: reserve for all of them at once.
                 let want = batch.images.len() * files.len();
@@ -280,6 +287,16 @@ fn load_idx_pair(dir: &Path, files: (&str, &str), class_names: Vec<String>) -> R
             ),
         ));
     };
+    if n == 0 {
+        // A header with nothing after it is a failed download or copy, not a dataset part.
+        return Err(Error::format(
+            &images_path,
+            format!(
+                "holds no image (its header declares dimensions {:?}): an empty image file",
+                images.dims
+            ),
+        ));
+    }
     let labels = read_idx(&labels_path)?;
     if labels.dims != [n] {
         return Err(Error::format(

@@ -46,6 +46,7 @@ fn full_batch(case: &Case) -> Result<(), String> {
     let start = MlpModel {
         layers: start_layers(case)?,
         loss_curve: Vec::new(),
+        converged: false,
     };
     let max_iter = case.param_f64("max_iter")? as usize;
     let mlp = MlpClassifier {

@@ -1,0 +1,139 @@
+//! A fitted classic model of any kind and the pipeline (scaler + model) that is saved and
+//! predicts: classes or values, and the class probabilities or decision scores of the models
+//! that give them, as scikit-learn's `predict_proba` and `decision_function`.
+
+use ferrolearn::classic::kmeans::KMeansModel;
+use ferrolearn::classic::knn::FittedKnnClassifier;
+use ferrolearn::classic::linear::{FittedGdRegressor, FittedPolynomialRegression, LinearModel};
+use ferrolearn::classic::logistic::LogisticModel;
+use ferrolearn::classic::mlp::MlpModel;
+use ferrolearn::classic::multiclass_svm::MulticlassSvmModel;
+use ferrolearn::classic::perceptron::PerceptronModel;
+use ferrolearn::classic::softmax::SoftmaxModel;
+use ferrolearn::classic::svm::LinearSvmModel;
+use ferrolearn::classic::{Classifier, Regressor};
+use ferrolearn::{Error, Result};
+use ndarray::{Array1, Array2, ArrayView2};
+use serde::{Deserialize, Serialize};
+
+use super::classic_scaler::FittedScaler;
+
+/// A fitted model of any kind.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", content = "fitted", rename_all = "snake_case")]
+pub enum FittedModel {
+    /// kNN classifier.
+    Knn(FittedKnnClassifier),
+    /// Binary logistic regression.
+    Logistic(LogisticModel),
+    /// Softmax regression (also multiclass `logistic`).
+    Softmax(SoftmaxModel),
+    /// Linear SVM.
+    Svm(LinearSvmModel),
+    /// Multiclass SVM.
+    Multisvm(MulticlassSvmModel),
+    /// Perceptron.
+    Perceptron(PerceptronModel),
+    /// Multi-layer perceptron.
+    Mlp(MlpModel),
+    /// Least squares or ridge, closed form.
+    Linear(LinearModel),
+    /// Least squares or ridge by gradient descent.
+    LinearGd(FittedGdRegressor),
+    /// Polynomial regression.
+    Poly(FittedPolynomialRegression),
+    /// k-means centres (predicts cluster ids).
+    Kmeans(KMeansModel),
+}
+
+/// A scaler and the model fitted on the scaled rows: the unit that is saved and predicts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FittedPipeline {
+    /// Applied to every input first.
+    pub scaler: FittedScaler,
+    /// The fitted model.
+    pub model: FittedModel,
+}
+
+impl FittedPipeline {
+    /// Class probabilities `[N, n_classes]` for the models that define them, as
+    /// scikit-learn's `predict_proba`: logistic, softmax, mlp and knn (the share of the k
+    /// neighbours in each class); `None` for the others.
+    pub fn predict_proba(&self, x: ArrayView2<f64>) -> Result<Option<Array2<f64>>> {
+        let xs = self.scaler.transform(x)?;
+        Ok(match &self.model {
+            FittedModel::Logistic(m) => Some(m.predict_proba(xs.view())?),
+            FittedModel::Softmax(m) => Some(m.predict_proba(xs.view())?),
+            FittedModel::Mlp(m) => Some(m.predict_proba(xs.view())?),
+            FittedModel::Knn(m) => Some(m.predict_proba(xs.view())?),
+            _ => None,
+        })
+    }
+
+    /// Decision scores of the SVMs, which give no probabilities (scikit-learn's `LinearSVC`
+    /// has `decision_function` only): `[N, 1]` for a two-class svm (positive means the
+    /// second class, as scikit-learn's single column), `[N, n_classes]` for a one-vs-rest
+    /// svm and for multisvm (whose weights hold a row per class even for two); `None` for
+    /// the other models.
+    pub fn decision_function(&self, x: ArrayView2<f64>) -> Result<Option<Array2<f64>>> {
+        let xs = self.scaler.transform(x)?;
+        Ok(match &self.model {
+            FittedModel::Svm(m) => Some(m.decision_function(xs.view())?),
+            FittedModel::Multisvm(m) => Some(m.decision_function(xs.view())?),
+            _ => None,
+        })
+    }
+
+    fn as_classifier(&self) -> Option<&dyn Classifier> {
+        Some(match &self.model {
+            FittedModel::Knn(m) => m,
+            FittedModel::Logistic(m) => m,
+            FittedModel::Softmax(m) => m,
+            FittedModel::Svm(m) => m,
+            FittedModel::Multisvm(m) => m,
+            FittedModel::Perceptron(m) => m,
+            FittedModel::Mlp(m) => m,
+            FittedModel::Kmeans(m) => m,
+            FittedModel::Linear(_) | FittedModel::LinearGd(_) | FittedModel::Poly(_) => {
+                return None
+            }
+        })
+    }
+
+    fn as_regressor(&self) -> Option<&dyn Regressor> {
+        Some(match &self.model {
+            FittedModel::Linear(m) => m,
+            FittedModel::LinearGd(m) => m,
+            FittedModel::Poly(m) => m,
+            _ => return None,
+        })
+    }
+
+    fn not_a(&self, what: &str) -> Error {
+        Error::InvalidParameter(format!("the fitted model is not a {what}"))
+    }
+}
+
+impl Classifier for FittedPipeline {
+    fn n_features(&self) -> usize {
+        self.as_classifier().map_or(0, |m| m.n_features())
+    }
+
+    fn predict(&self, x: ArrayView2<f64>) -> Result<Array1<usize>> {
+        let m = self
+            .as_classifier()
+            .ok_or_else(|| self.not_a("classifier"))?;
+        m.predict(self.scaler.transform(x)?.view())
+    }
+}
+
+impl Regressor for FittedPipeline {
+    fn n_features(&self) -> usize {
+        self.as_regressor().map_or(0, |m| m.n_features())
+    }
+
+    fn predict(&self, x: ArrayView2<f64>) -> Result<Array1<f64>> {
+        let m = self.as_regressor().ok_or_else(|| self.not_a("regressor"))?;
+        m.predict(self.scaler.transform(x)?.view())
+    }
+}
