@@ -70,6 +70,19 @@ impl FittedPipeline {
         })
     }
 
+    /// The classes of `x` and, for the models that define them, their probabilities
+    /// ([`Self::predict_proba`]); a kNN model searches the neighbours once for both.
+    pub fn predict_with_proba(
+        &self,
+        x: ArrayView2<f64>,
+    ) -> Result<(Array1<usize>, Option<Array2<f64>>)> {
+        if let FittedModel::Knn(m) = &self.model {
+            let (labels, proba) = m.predict_with_proba(self.scaler.transform(x)?.view())?;
+            return Ok((labels, Some(proba)));
+        }
+        Ok((Classifier::predict(self, x)?, self.predict_proba(x)?))
+    }
+
     /// Decision scores of the SVMs, which give no probabilities (scikit-learn's `LinearSVC`
     /// has `decision_function` only): `[N, 1]` for a two-class svm (positive means the
     /// second class, as scikit-learn's single column), `[N, n_classes]` for a one-vs-rest

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use ferrolearn::classic::{Classifier, Regressor};
+use ferrolearn::classic::Regressor;
 use ferrolearn::data::Classes;
 use ndarray::Array2;
 use serde_json::Value;
@@ -41,11 +41,11 @@ pub fn predict_classic(
     let predictions: Value;
     let (mut probabilities, mut decision_scores) = (Value::Null, Value::Null);
     if let Some(classes) = &saved.classes {
-        let labels = Classifier::predict(&saved.pipeline, x.view())?.to_vec();
+        let (labels, proba) = saved.pipeline.predict_with_proba(x.view())?;
+        let labels = labels.to_vec();
         let values = classes
             .of_labels(&labels)
             .context("the model predicted a label it has no class for")?;
-        let proba = saved.pipeline.predict_proba(x.view())?;
         let scores = saved.pipeline.decision_function(x.view())?;
         let names = classes.names();
         let mut header = vec!["prediction".to_string()];

@@ -2,7 +2,7 @@
 //! `KNeighborsClassifier(weights="uniform").predict_proba`: the share of the k neighbours
 //! that belong to each class.
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::{Array1, Array2, ArrayView2};
 
 use super::knn::FittedKnnClassifier;
 use crate::Result;
@@ -25,6 +25,25 @@ impl FittedKnnClassifier {
         }
         proba /= self.k() as f64;
         Ok(proba)
+    }
+
+    /// `predict` and `predict_proba` from one neighbour search: each row's class is the
+    /// first largest of its probabilities, which is the vote's rule (the smallest label on
+    /// ties), so the classes are `predict`'s.
+    ///
+    /// # Errors
+    /// As [`Self::predict_proba`].
+    pub fn predict_with_proba(&self, x: ArrayView2<f64>) -> Result<(Array1<usize>, Array2<f64>)> {
+        let proba = self.predict_proba(x)?;
+        let labels = proba
+            .outer_iter()
+            .map(|row| {
+                row.iter()
+                    .enumerate()
+                    .fold(0, |best, (c, &p)| if p > row[best] { c } else { best })
+            })
+            .collect();
+        Ok((labels, proba))
     }
 }
 
@@ -104,6 +123,10 @@ mod tests {
                 let best = row.iter().copied().fold(f64::MIN, f64::max);
                 assert_eq!(row.iter().position(|&v| v == best), Some(label));
             }
+            // One search gives both, the same.
+            let (labels, both) = m.predict_with_proba(q.view()).unwrap();
+            assert_eq!(labels, pred);
+            assert_eq!(both, p);
         }
         let m = KnnClassifier::default()
             .fit(x.view(), ArrayView1::from(&y))
