@@ -265,11 +265,15 @@ fn input_grads(op: &Op, out: &Tensor, g: &Tensor) -> Vec<Option<Tensor>> {
             bias,
             stride,
             padding,
+            pool,
         } => {
+            let unpooled = pool
+                .as_ref()
+                .map(|p| Tensor::max_pool2d_backward(g, &p.argmax, &p.conv_shape, &p.window));
             let (gx, gw, gb) = Tensor::conv2d_backward(
                 x.value(),
                 weight.value(),
-                g,
+                unpooled.as_ref().unwrap_or(g),
                 *stride,
                 *padding,
                 x.requires_grad(),

@@ -302,6 +302,7 @@ impl Var {
             bias: bias.cloned(),
             stride,
             padding,
+            pool: None,
         };
         Var::from_op(value, op)
     }

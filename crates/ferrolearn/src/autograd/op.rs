@@ -71,6 +71,9 @@ pub(crate) enum Op {
         bias: Option<Var>,
         stride: usize,
         padding: usize,
+        /// Max pooling applied in the same op, whose input (the convolution's output) is
+        /// then never kept.
+        pool: Option<PoolAfter>,
     },
     MaxPool2d {
         x: Var,
@@ -140,6 +143,14 @@ pub(crate) enum Op {
     Dropout(Var, Tensor),
 }
 
+/// The max pooling a [`Op::Conv2d`] applies to its output: the window, the winners' positions
+/// and the shape of the (discarded) convolution output.
+pub(crate) struct PoolAfter {
+    pub(crate) window: PoolWindow,
+    pub(crate) argmax: Vec<u32>,
+    pub(crate) conv_shape: Vec<usize>,
+}
+
 impl Op {
     /// The op's name, for messages.
     pub(crate) fn name(&self) -> &'static str {
@@ -171,7 +182,8 @@ impl Op {
             BroadcastTo(..) => "broadcast_to",
             Matmul(..) => "matmul",
             Linear(..) => "linear",
-            Conv2d { .. } => "conv2d",
+            Conv2d { pool: None, .. } => "conv2d",
+            Conv2d { pool: Some(_), .. } => "conv2d_max_pool2d",
             MaxPool2d { .. } => "max_pool2d",
             AvgPool2d { .. } => "avg_pool2d",
             GlobalAvgPool(..) => "global_avg_pool",

@@ -1,7 +1,7 @@
-//! Differentiable pooling (max, average, global average) and the option-A ResNet shortcut:
-//! the ops that reduce or resample feature maps without parameters.
+//! Differentiable pooling (max, average, global average; max pooling fused onto a convolution)
+//! and the option-A ResNet shortcut: the ops that reduce or resample feature maps.
 
-use super::op::Op;
+use super::op::{Op, PoolAfter};
 use super::var::Var;
 use crate::tensor::{PoolWindow, ShapeError};
 
@@ -24,6 +24,36 @@ impl Var {
             x: self.clone(),
             window,
             argmax,
+        };
+        Var::from_op(value, op)
+    }
+
+    /// [`conv2d`](Self::conv2d) then [`max_pool2d_window`](Self::max_pool2d_window) as one
+    /// op, with the same values and gradients: the convolution's output (the largest tensor of
+    /// a conv-pool block) is freed once pooled instead of being kept until backward.
+    pub fn conv2d_max_pool(
+        &self,
+        weight: &Var,
+        bias: Option<&Var>,
+        stride: usize,
+        padding: usize,
+        window: PoolWindow,
+    ) -> Var {
+        let conv = self
+            .value()
+            .conv2d(weight.value(), bias.map(Var::value), stride, padding);
+        let (value, argmax) = conv.max_pool2d(&window);
+        let op = Op::Conv2d {
+            x: self.clone(),
+            weight: weight.clone(),
+            bias: bias.cloned(),
+            stride,
+            padding,
+            pool: Some(PoolAfter {
+                window,
+                argmax,
+                conv_shape: conv.shape().to_vec(),
+            }),
         };
         Var::from_op(value, op)
     }

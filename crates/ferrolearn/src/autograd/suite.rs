@@ -257,6 +257,15 @@ pub fn cases() -> Vec<GradcheckCase> {
             |v| v[0].max_pool2d(3, 2),
         ),
         GradcheckCase::new(
+            "conv2d_max_pool2d 3x3 pad 1, then 2/2 (one op)",
+            vec![
+                ("x", normal(&[2, 2, 5, 5], 61)),
+                ("weight", normal(&[3, 2, 3, 3], 62)),
+                ("bias", normal(&[3], 63)),
+            ],
+            |v| v[0].conv2d_max_pool(&v[1], Some(&v[2]), 1, 1, PoolWindow::new(2, 2)),
+        ),
+        GradcheckCase::new(
             "avg_pool2d 2/2",
             vec![("x", normal(&[2, 2, 4, 5], 26))],
             |v| v[0].avg_pool2d(2, 2),

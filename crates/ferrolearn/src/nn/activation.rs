@@ -5,7 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::pool::parameter_free;
-use super::{Context, Module};
+use super::{Context, Follower, Module};
 use crate::autograd::Var;
 use crate::tensor::kernels::NormActivation;
 use crate::tensor::Tensor;
@@ -96,10 +96,10 @@ impl Module for Activation {
         Vec::new()
     }
 
-    fn fusable_activation(&self) -> Option<NormActivation> {
+    fn as_follower(&self) -> Option<Follower> {
         match self.0 {
-            ActivationKind::Relu => Some(NormActivation::Relu),
-            ActivationKind::Gelu => Some(NormActivation::Gelu),
+            ActivationKind::Relu => Some(Follower::Activation(NormActivation::Relu)),
+            ActivationKind::Gelu => Some(Follower::Activation(NormActivation::Gelu)),
             _ => None,
         }
     }

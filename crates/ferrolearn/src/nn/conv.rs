@@ -5,7 +5,7 @@ use std::fmt;
 use rand::Rng;
 
 use super::init::{default_bias, Init};
-use super::{weight_and_bias, weight_and_bias_mut, Context, Module};
+use super::{weight_and_bias, weight_and_bias_mut, Context, Follower, Module};
 use crate::autograd::Var;
 
 /// PyTorch's `nn.Conv2d` (dilation 1, groups 1): weight `[Cout, Cin, k, k]`, zero padding.
@@ -58,6 +58,19 @@ impl Module for Conv2d {
     /// `[N, Cin, H, W]` -> `[N, Cout, (H + 2p - k)/s + 1, (W + 2p - k)/s + 1]`.
     fn forward(&mut self, x: &Var, _ctx: &mut Context) -> Var {
         x.conv2d(&self.weight, self.bias.as_ref(), self.stride, self.padding)
+    }
+
+    fn forward_then(&mut self, x: &Var, next: Follower, _ctx: &mut Context) -> Option<Var> {
+        match next {
+            Follower::MaxPool(window) => Some(x.conv2d_max_pool(
+                &self.weight,
+                self.bias.as_ref(),
+                self.stride,
+                self.padding,
+                window,
+            )),
+            Follower::Activation(_) => None,
+        }
     }
 
     fn parameters(&self) -> Vec<(String, &Var)> {

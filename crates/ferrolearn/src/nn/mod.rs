@@ -35,7 +35,7 @@ pub use whitening::{whitening_filters, PatchWhitening};
 
 use crate::autograd::Var;
 use crate::tensor::kernels::NormActivation;
-use crate::tensor::Tensor;
+use crate::tensor::{PoolWindow, Tensor};
 
 /// What a forward pass needs besides its input: the mode, and the RNG dropout draws from.
 pub struct Context {
@@ -79,16 +79,16 @@ pub trait Module: fmt::Display + Send {
         Vec::new()
     }
 
-    /// The activation this module is, when the layer before it may apply it in its own pass
-    /// (see [`forward_then`](Self::forward_then)): ReLU and GELU.
-    fn fusable_activation(&self) -> Option<NormActivation> {
+    /// What this module is when the layer before it may apply it in its own op (see
+    /// [`forward_then`](Self::forward_then)): ReLU, GELU, max pooling.
+    fn as_follower(&self) -> Option<Follower> {
         None
     }
 
-    /// This module followed by the activation `act` as one op, for a module that can fuse it
-    /// into its own pass (batch norm); `None` for the others, which [`Sequential`] then runs
-    /// one after the other.
-    fn forward_then(&mut self, _x: &Var, _act: NormActivation, _ctx: &mut Context) -> Option<Var> {
+    /// This module followed by `next` as one op with the same values, for a module that can
+    /// fuse it (batch norm then ReLU/GELU, convolution then max pooling); `None` for the
+    /// others, which [`Sequential`] then runs one after the other.
+    fn forward_then(&mut self, _x: &Var, _next: Follower, _ctx: &mut Context) -> Option<Var> {
         None
     }
 
@@ -99,6 +99,17 @@ pub trait Module: fmt::Display + Send {
             .map(|(_, v)| v.value().numel())
             .sum()
     }
+}
+
+/// A parameter-free layer that the layer before it may apply in its own op: batch norm fuses
+/// an activation (one pass, only its statistics kept), a convolution fuses max pooling (its
+/// full-size output is then never kept for backward).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Follower {
+    /// ReLU or GELU.
+    Activation(NormActivation),
+    /// Max pooling with this window.
+    MaxPool(PoolWindow),
 }
 
 /// The named parameters of a layer with a weight and an optional bias.

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::{Context, Module};
+use super::{Context, Follower, Module};
 use crate::autograd::{batch_norm_activation, Var};
 use crate::tensor::kernels::NormActivation;
 use crate::tensor::Tensor;
@@ -74,8 +74,11 @@ impl Module for BatchNorm {
         self.normalise(x, None, ctx)
     }
 
-    fn forward_then(&mut self, x: &Var, act: NormActivation, ctx: &mut Context) -> Option<Var> {
-        Some(self.normalise(x, Some(act), ctx))
+    fn forward_then(&mut self, x: &Var, next: Follower, ctx: &mut Context) -> Option<Var> {
+        match next {
+            Follower::Activation(act) => Some(self.normalise(x, Some(act), ctx)),
+            Follower::MaxPool(_) => None,
+        }
     }
 
     fn parameters(&self) -> Vec<(String, &Var)> {

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::{Context, Module};
+use super::{Context, Follower, Module};
 use crate::autograd::Var;
 use crate::tensor::PoolWindow;
 
@@ -94,7 +94,24 @@ macro_rules! parameter_free {
     };
 }
 
-parameter_free!(MaxPool2d, |s, x| x.max_pool2d_window(s.window));
+impl Module for MaxPool2d {
+    fn forward(&mut self, x: &Var, _ctx: &mut Context) -> Var {
+        x.max_pool2d_window(self.window)
+    }
+
+    fn parameters(&self) -> Vec<(String, &Var)> {
+        Vec::new()
+    }
+
+    fn parameters_mut(&mut self) -> Vec<(String, &mut Var)> {
+        Vec::new()
+    }
+
+    fn as_follower(&self) -> Option<Follower> {
+        Some(Follower::MaxPool(self.window))
+    }
+}
+
 parameter_free!(AvgPool2d, |s, x| x.avg_pool2d_window(s.window));
 parameter_free!(Flatten, |_s, x| x.flatten());
 parameter_free!(GlobalAvgPool, |_s, x| x.global_avg_pool());

@@ -72,14 +72,14 @@ impl Sequential {
 }
 
 impl Module for Sequential {
-    /// Runs the layers in order; a layer followed by an activation that it can fuse (batch
-    /// norm, then ReLU or GELU) applies the activation in its own pass, with the same result.
+    /// Runs the layers in order; a layer followed by one it can fuse (batch norm then ReLU or
+    /// GELU, convolution then max pooling) applies both as one op, with the same result.
     fn forward(&mut self, x: &Var, ctx: &mut Context) -> Var {
         let mut h = x.clone();
         let mut i = 0;
         while i < self.layers.len() {
             let next = self.layers.get(i + 1);
-            let fused = match next.and_then(|(_, l)| l.fusable_activation()) {
+            let fused = match next.and_then(|(_, l)| l.as_follower()) {
                 Some(act) => self.layers[i].1.forward_then(&h, act, ctx),
                 None => None,
             };
@@ -144,7 +144,8 @@ impl fmt::Display for Sequential {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::{Activation, ActivationKind, BatchNorm, Context};
+    use crate::nn::init::Init;
+    use crate::nn::{Activation, ActivationKind, BatchNorm, Context, Conv2d, MaxPool2d};
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
 
@@ -190,5 +191,43 @@ mod tests {
             assert_eq!(gf.map(Tensor::data), gs.map(Tensor::data), "{name}");
             assert!(gf.is_some());
         }
+    }
+
+    #[test]
+    fn conv_then_max_pool_runs_fused_with_the_same_values_and_gradients() {
+        let x = Tensor::randn(&[2, 3, 7, 7], 0.0, 1.0, &mut ChaCha8Rng::seed_from_u64(4));
+        let conv = || {
+            let mut rng = ChaCha8Rng::seed_from_u64(5);
+            Conv2d::new(3, 4, 3, 1, 1, true, Init::PytorchDefault, &mut rng)
+        };
+        let mut chain = Sequential::new();
+        chain.push(conv()).push(MaxPool2d::new(2, 2));
+        let xv = Var::parameter(x.clone());
+        let fused = chain.forward(&xv, &mut Context::training(0));
+        assert_eq!(fused.op().map(|op| op.name()), Some("conv2d_max_pool2d"));
+        assert_eq!(fused.shape(), [2, 4, 3, 3]);
+        let fused_grads = fused.sum().backward();
+
+        let (mut c, mut pool) = (conv(), MaxPool2d::new(2, 2));
+        let xs = Var::parameter(x.clone());
+        let mut ctx = Context::training(0);
+        let separate = pool.forward(&c.forward(&xs, &mut ctx), &mut ctx);
+        let separate_grads = separate.sum().backward();
+        assert_eq!(fused.value().data(), separate.value().data());
+        let pairs = [(&xv, &xs)].into_iter().chain(
+            chain
+                .parameters()
+                .into_iter()
+                .zip(c.parameters())
+                .map(|((_, f), (_, s))| (f, s)),
+        );
+        let mut checked = 0;
+        for (f, s) in pairs {
+            let (gf, gs) = (fused_grads.get(f), separate_grads.get(s));
+            assert!(gf.is_some());
+            assert_eq!(gf.map(Tensor::data), gs.map(Tensor::data));
+            checked += 1;
+        }
+        assert_eq!(checked, 3, "input, weight and bias");
     }
 }
