@@ -46,7 +46,6 @@ pub mod kmeans;
 mod kmeans_assign;
 pub mod kmeans_init;
 pub mod knn;
-mod knn_proba;
 pub mod lbfgs;
 pub mod linear;
 mod linear_input;
