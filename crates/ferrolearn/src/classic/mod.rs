@@ -59,6 +59,7 @@ pub mod multiclass_svm;
 pub mod penalty;
 pub mod perceptron;
 pub mod persist;
+pub mod pipeline;
 pub mod preprocessing;
 pub mod scoring;
 pub mod selection;
