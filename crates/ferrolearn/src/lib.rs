@@ -21,6 +21,7 @@ pub mod classic;
 pub mod data;
 pub mod error;
 pub mod features;
+pub mod io;
 pub mod metrics;
 pub mod nn;
 pub mod optim;

@@ -8,17 +8,15 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Context};
-use ferrolearn::classic::kmeans::{FittedKMeans, KMeans};
-use ferrolearn::classic::minibatch_kmeans::MiniBatchKMeans;
+use ferrolearn::classic::kmeans::FittedKMeans;
+use ferrolearn::classic::pipeline::{Choice, FeatureOrigin, FittedScaler, Pipeline, SavedModel};
 use ferrolearn::data::csv::read_csv_features;
 use ferrolearn::data::Classes;
 use ndarray::{Array2, ArrayView2};
 
 use super::classic_convergence::{kmeans_warning, print_warnings};
 use super::classic_data::read_table;
-use super::classic_features::FeatureOrigin;
-use super::classic_model::{FittedModel, FittedPipeline, FittedScaler, Hyper, Pipeline};
-use super::classic_saved::SavedModel;
+use super::classic_saved;
 use super::fit::Args;
 use super::stdout::print_json;
 
@@ -35,22 +33,24 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let rows = load(args)?;
     let pipeline = Pipeline {
         kind: args.model,
-        hyper: args.hyper.clone(),
+        hyper: args.hyper.hyper(),
     };
-    let scaler = FittedScaler::fit(pipeline.scale(), rows.x.view())?;
-    let xs = scaler.transform(rows.x.view())?;
     if let Some(range) = &args.elbow {
-        return elbow(args, range, xs.view());
+        let scaler = FittedScaler::fit(pipeline.scale(), rows.x.view())?;
+        let xs = scaler.transform(rows.x.view())?;
+        return elbow(args, &pipeline, range, xs.view());
     }
     let start = Instant::now();
-    let fitted = cluster(&args.hyper, args.hyper.k, xs.view())?;
+    let (fitted_pipeline, fitted) = pipeline.fit_kmeans(rows.x.view())?;
     let seconds = start.elapsed().as_secs_f64();
-    let warnings: Vec<String> = kmeans_warning(&args.hyper, &fitted).into_iter().collect();
+    let warnings: Vec<String> = kmeans_warning(&pipeline.hyper, &fitted)
+        .into_iter()
+        .collect();
     print_warnings(&warnings);
     let k = fitted.model.k();
     let saved = SavedModel {
         model: args.model,
-        hyperparameters: args.hyper.clone(),
+        hyperparameters: pipeline.hyper.clone(),
         feature_names: rows.feature_names,
         target: args.data.target.clone(),
         classes: Some(Classes::Integers((0..k as i64).collect())),
@@ -58,13 +58,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         test: None,
         dataset: args.data.dataset.map(|d| d.to_string()),
         features: rows.origin,
-        pipeline: FittedPipeline {
-            scaler,
-            model: FittedModel::Kmeans(fitted.model.clone()),
-        },
+        pipeline: fitted_pipeline,
     };
     if let Some(dir) = &args.out {
-        saved.save(dir)?;
+        classic_saved::save(&saved, dir)?;
     }
     report(args, &rows.x, &fitted, seconds, &warnings)?;
     Ok(ExitCode::SUCCESS)
@@ -116,30 +113,6 @@ fn csv_has_column(path: &Path, column: &str) -> anyhow::Result<bool> {
     Ok(header.iter().any(|h| h == column))
 }
 
-/// Lloyd k-means, or mini-batch k-means when `--batch-size` is given.
-fn cluster(h: &Hyper, k: usize, x: ArrayView2<f64>) -> anyhow::Result<FittedKMeans> {
-    let fitted = match h.batch_size {
-        Some(batch_size) => MiniBatchKMeans {
-            k,
-            batch_size,
-            max_iter: h.max_iter.unwrap_or(100),
-            n_init: h.n_init,
-            seed: h.seed,
-            ..MiniBatchKMeans::default()
-        }
-        .fit(x)?,
-        None => KMeans {
-            k,
-            n_init: h.n_init,
-            max_iter: h.max_iter.unwrap_or(300),
-            seed: h.seed,
-            ..KMeans::default()
-        }
-        .fit(x)?,
-    };
-    Ok(fitted)
-}
-
 /// `FROM..TO` (inclusive) as the range of k.
 fn parse_range(text: &str) -> anyhow::Result<(usize, usize)> {
     let parsed = text
@@ -152,14 +125,19 @@ fn parse_range(text: &str) -> anyhow::Result<(usize, usize)> {
 }
 
 /// Inertia for every k of the range: the table to read an elbow from.
-fn elbow(args: &Args, range: &str, x: ArrayView2<f64>) -> anyhow::Result<ExitCode> {
+fn elbow(
+    args: &Args,
+    pipeline: &Pipeline,
+    range: &str,
+    x: ArrayView2<f64>,
+) -> anyhow::Result<ExitCode> {
     let (from, to) = parse_range(range)?;
     if args.out.is_some() {
         bail!("--elbow fits one model per k and saves none; drop --out, or fit one --k");
     }
     let mut table = Vec::new();
     for k in from..=to {
-        let fitted = cluster(&args.hyper, k, x).with_context(|| format!("k = {k}"))?;
+        let fitted = pipeline.cluster(k, x).with_context(|| format!("k = {k}"))?;
         table.push((k, fitted.inertia, fitted.n_iter));
     }
     if args.json {

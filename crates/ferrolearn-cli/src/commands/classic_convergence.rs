@@ -10,8 +10,7 @@
 
 use ferrolearn::classic::kmeans::FittedKMeans;
 use ferrolearn::classic::linear_solver::Solver;
-
-use super::classic_model::{FittedModel, Hyper, Pipeline};
+use ferrolearn::classic::pipeline::{Choice, FittedModel, Hyper, Pipeline};
 
 /// The warning for a model `pipeline` fitted, when its solver did not converge.
 pub fn fit_warning(pipeline: &Pipeline, model: &FittedModel) -> Option<String> {

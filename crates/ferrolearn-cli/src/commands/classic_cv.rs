@@ -3,6 +3,7 @@
 //! k-fold for regressors, scored by `--scoring` (accuracy or R^2 by default).
 
 use anyhow::{bail, Context};
+use ferrolearn::classic::pipeline::{Choice, FeatureOrigin, FittedPipeline, ModelKind, Pipeline};
 use ferrolearn::classic::scoring::{
     cross_val_scores_classifier, cross_val_scores_regressor, Scoring,
 };
@@ -12,8 +13,6 @@ use ferrolearn::data::Classes;
 use ndarray::{Array2, ArrayView1};
 
 use super::classic_data::{encode_classes, DataArgs};
-use super::classic_features::FeatureOrigin;
-use super::classic_model::{FittedPipeline, ModelKind, Pipeline};
 
 /// How the rows are split into folds and scored.
 #[derive(clap::Args, Debug, Clone)]

@@ -5,11 +5,12 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
+use ferrolearn::classic::pipeline::{align_columns, FeatureOrigin};
 use ferrolearn::data::csv::{read_csv, read_csv_features};
 use ferrolearn::data::{self, class_labels, ClassLabels, Classes, Dataset, DatasetName, Target};
 use ndarray::{Array2, Axis};
 
-use super::classic_features::{load_features, FeatureOrigin};
+use super::classic_features::load_features;
 
 /// Where the rows come from: `--data` with `--target`, `--dataset` (`--data-dir`, `--limit`),
 /// or `--features` (`--limit`).
@@ -170,50 +171,15 @@ fn csv_header(path: &Path) -> anyhow::Result<Vec<String>> {
     Ok(header.iter().map(str::to_string).collect())
 }
 
-/// The columns of `table` reordered to `expected`; errors naming missing and extra columns
-/// and both feature counts.
+/// The columns of `table` reordered to `expected` ([`align_columns`]); errors naming the
+/// file, missing and extra columns and both feature counts.
 pub fn align(table: &Table, expected: &[String]) -> anyhow::Result<Array2<f64>> {
-    let missing: Vec<&str> = expected
-        .iter()
-        .filter(|n| !table.feature_names.contains(n))
-        .map(String::as_str)
-        .collect();
-    let extra: Vec<&str> = table
-        .feature_names
-        .iter()
-        .filter(|n| !expected.contains(n))
-        .map(String::as_str)
-        .collect();
-    if !missing.is_empty() || !extra.is_empty() {
-        let mut problems = Vec::new();
-        if !missing.is_empty() {
-            problems.push(format!("missing column(s) {}", quote_list(&missing)));
-        }
-        if !extra.is_empty() {
-            problems.push(format!("unexpected column(s) {}", quote_list(&extra)));
-        }
-        bail!(
-            "{}: the model was fitted with {} features but the file has {} feature columns: {}",
-            table.source,
-            expected.len(),
-            table.feature_names.len(),
-            problems.join("; ")
-        );
-    }
-    let order: Vec<usize> = expected
-        .iter()
-        .filter_map(|n| table.feature_names.iter().position(|f| f == n))
-        .collect();
-    Ok(table.x.select(Axis(1), &order))
-}
-
-/// `a`, `b` and up to ten names, then a count of the rest.
-fn quote_list(names: &[&str]) -> String {
-    let mut out: Vec<String> = names.iter().take(10).map(|n| format!("`{n}`")).collect();
-    if names.len() > 10 {
-        out.push(format!("and {} more", names.len() - 10));
-    }
-    out.join(", ")
+    Ok(align_columns(
+        &table.source,
+        &table.feature_names,
+        table.x.view(),
+        expected,
+    )?)
 }
 
 /// Encodes a classification target (integers or names, at least two distinct values).

@@ -7,6 +7,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use ferrolearn::classic::pipeline::{Choice, ModelKind, SavedModel};
 use ferrolearn::classic::{Classifier, Regressor};
 use ferrolearn::data::{Classes, Target};
 use ferrolearn::metrics::{mean_absolute_error, mean_squared_error, r2_score, ConfusionMatrix};
@@ -14,9 +15,8 @@ use ferrolearn::viz::plot_confusion_matrix;
 use ndarray::Array2;
 
 use super::classic_data::{align, labels_in, read_table, Table};
-use super::classic_features::{load_features, refuse_csv};
-use super::classic_model::ModelKind;
-use super::classic_saved::SavedModel;
+use super::classic_features::{check_same, load_features, refuse_csv};
+use super::classic_saved;
 use super::stdout::print_json;
 
 /// The rows `eval` scores a classic run on.
@@ -30,7 +30,7 @@ pub enum EvalInput<'a> {
 /// Evaluates the model saved in `run_dir` on the rows of `input`; errors naming the file when
 /// it lacks the target column or a feature column, or holds other features than the fit.
 pub fn eval_classic(run_dir: &Path, input: EvalInput, json: bool) -> anyhow::Result<ExitCode> {
-    let saved = SavedModel::load(run_dir)?;
+    let saved = classic_saved::load(run_dir)?;
     if saved.model == ModelKind::Kmeans {
         anyhow::bail!(
             "{} holds a kmeans model, whose cluster ids are not scored against a target: use \
@@ -68,7 +68,7 @@ fn features_test(saved: &SavedModel, run_dir: &Path, dir: &Path) -> anyhow::Resu
     };
     let loaded = load_features(dir, None)?;
     if let Some(origin) = &loaded.origin {
-        fitted_on.check_same(origin, run_dir, dir)?;
+        check_same(fitted_on, origin, run_dir, dir)?;
     }
     loaded
         .test

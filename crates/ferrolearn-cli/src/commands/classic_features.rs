@@ -7,46 +7,37 @@ use std::io::Read;
 use std::path::Path;
 
 use anyhow::{bail, Context};
+use ferrolearn::classic::pipeline::FeatureOrigin;
 use ferrolearn::data::Target;
 use ferrolearn::features::{kinds_text, FeatureKind, FeatureSet};
 use ndarray::Array2;
-use serde::{Deserialize, Serialize};
 
 use super::classic_data::{Loaded, Table};
 
-/// What a model was fitted on when its rows came from a feature cache.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FeatureOrigin {
-    /// The dataset the features describe (`cifar-10`).
-    pub dataset: String,
-    /// The canonical text of the feature kinds, with every setting (`hog(...),color(...)`).
-    pub kinds: String,
-    /// The checksum recorded in the cache's training file.
-    pub train_checksum: String,
-    /// The checksum recorded in the cache's test file.
-    pub test_checksum: String,
-}
-
-impl FeatureOrigin {
-    /// Errors unless `other` holds the same features (dataset and kinds; the checksums tell
-    /// a recomputation apart but the same settings give the same columns).
-    pub fn check_same(&self, other: &FeatureOrigin, run: &Path, dir: &Path) -> anyhow::Result<()> {
-        if self.dataset != other.dataset || self.kinds != other.kinds {
-            bail!(
-                "{} was fitted on {} features of {}, but {} holds {} features of {}: compute \
-                 the same features with `ferrolearn features --dataset {} --kind '{}' --out DIR`",
-                run.display(),
-                self.kinds,
-                self.dataset,
-                dir.display(),
-                other.kinds,
-                other.dataset,
-                self.dataset,
-                self.kinds
-            );
-        }
-        Ok(())
+/// Errors unless `other` holds the features the run in `run` was `fitted_on` (dataset and
+/// kinds; the checksums tell a recomputation apart but the same settings give the same
+/// columns).
+pub fn check_same(
+    fitted_on: &FeatureOrigin,
+    other: &FeatureOrigin,
+    run: &Path,
+    dir: &Path,
+) -> anyhow::Result<()> {
+    if fitted_on.dataset != other.dataset || fitted_on.kinds != other.kinds {
+        bail!(
+            "{} was fitted on {} features of {}, but {} holds {} features of {}: compute \
+             the same features with `ferrolearn features --dataset {} --kind '{}' --out DIR`",
+            run.display(),
+            fitted_on.kinds,
+            fitted_on.dataset,
+            dir.display(),
+            other.kinds,
+            other.dataset,
+            fitted_on.dataset,
+            fitted_on.kinds
+        );
     }
+    Ok(())
 }
 
 /// Errors when the run in `run` was fitted on cached features (`origin`) but is given a CSV:

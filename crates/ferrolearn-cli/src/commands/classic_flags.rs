@@ -3,10 +3,9 @@
 
 use clap::parser::ValueSource;
 use clap::ArgMatches;
+use ferrolearn::classic::pipeline::{Choice, ModelKind};
 
-use super::classic_model::ModelKind;
-
-/// The hyperparameter flags (clap ids) of `Hyper` that `kind` uses; `--scale` and `--seed`
+/// The hyperparameter flags (clap ids) of `HyperArgs` that `kind` uses; `--scale` and `--seed`
 /// concern every model.
 fn used_by(kind: ModelKind) -> &'static [&'static str] {
     const GD: [&str; 4] = ["solver", "lr", "epochs", "batch_size"];

@@ -2,8 +2,7 @@
 //! ([`ferrolearn::classic::memory`]) for the chosen model and its hyperparameters.
 
 use ferrolearn::classic::memory::{available_memory, check_classic_memory, LearnerShape};
-
-use super::classic_model::{Hyper, ModelKind};
+use ferrolearn::classic::pipeline::{Choice, Hyper, ModelKind};
 
 /// The shape of `kind` with `hyper` for the estimate, with `features` inputs and `classes`
 /// classes.

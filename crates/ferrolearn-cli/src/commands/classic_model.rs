@@ -1,33 +1,15 @@
-//! The classic models the CLI knows, their hyperparameter flags, and the learner (scaler +
-//! model) that `fit`, `cv` and `search` run; what it fits is a [`FittedPipeline`]
-//! (`classic_fitted`).
+//! The classic models' command-line flags: `--model` and the hyperparameter flags of `fit`,
+//! `cv` and `search`. Each clap enum here mirrors a library option of
+//! [`ferrolearn::classic::pipeline`] (which knows no clap) and maps onto it; [`HyperArgs`]
+//! gives the library's [`Hyper`].
 
+use clap::builder::{EnumValueParser, TypedValueParser};
 use clap::ValueEnum;
-use ferrolearn::classic::knn::{KnnClassifier, Metric};
-use ferrolearn::classic::linear::{
-    GdRegressor, GdSchedule, LinearRegression, PolynomialRegression, Ridge,
-};
-use ferrolearn::classic::linear_solver::Solver;
-use ferrolearn::classic::logistic::LogisticRegression;
-use ferrolearn::classic::mlp::MlpClassifier;
-use ferrolearn::classic::multiclass_svm::MulticlassSvm;
-use ferrolearn::classic::penalty::Penalty;
-use ferrolearn::classic::perceptron::Perceptron;
-use ferrolearn::classic::selection::{ParamSet, ParamValue};
-use ferrolearn::classic::softmax::SoftmaxRegression;
-use ferrolearn::classic::svm::LinearSvm;
-use ferrolearn::classic::{FitClassifier, FitRegressor};
-use ferrolearn::{Error, Result};
-use ndarray::{ArrayView1, ArrayView2};
-use serde::{Deserialize, Serialize};
+use ferrolearn::classic::pipeline::{Distance, Hyper, ModelKind, PenaltyKind, Scaling, SolverKind};
 
-pub use super::classic_fitted::{FittedModel, FittedPipeline};
-pub use super::classic_scaler::FittedScaler;
-
-/// The learners `--model` selects.
-#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ModelKind {
+/// The learners `--model` selects ([`ModelKind`]).
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelArg {
     /// k-nearest neighbours classifier (--k, --metric).
     Knn,
     /// Ordinary least squares regression (--solver exact|gd).
@@ -56,33 +38,31 @@ pub enum ModelKind {
     Kmeans,
 }
 
-impl ModelKind {
-    /// Whether the model predicts classes (else real values).
-    pub fn is_classifier(self) -> bool {
-        !matches!(self, ModelKind::Linear | ModelKind::Ridge | ModelKind::Poly)
-    }
-
-    /// The command-line name.
-    pub fn name(self) -> &'static str {
-        match self {
-            ModelKind::Knn => "knn",
-            ModelKind::Linear => "linear",
-            ModelKind::Ridge => "ridge",
-            ModelKind::Poly => "poly",
-            ModelKind::Logistic => "logistic",
-            ModelKind::Softmax => "softmax",
-            ModelKind::Svm => "svm",
-            ModelKind::Multisvm => "multisvm",
-            ModelKind::Perceptron => "perceptron",
-            ModelKind::Mlp => "mlp",
-            ModelKind::Kmeans => "kmeans",
+impl From<ModelArg> for ModelKind {
+    fn from(m: ModelArg) -> ModelKind {
+        match m {
+            ModelArg::Knn => ModelKind::Knn,
+            ModelArg::Linear => ModelKind::Linear,
+            ModelArg::Ridge => ModelKind::Ridge,
+            ModelArg::Poly => ModelKind::Poly,
+            ModelArg::Logistic => ModelKind::Logistic,
+            ModelArg::Softmax => ModelKind::Softmax,
+            ModelArg::Svm => ModelKind::Svm,
+            ModelArg::Multisvm => ModelKind::Multisvm,
+            ModelArg::Perceptron => ModelKind::Perceptron,
+            ModelArg::Mlp => ModelKind::Mlp,
+            ModelArg::Kmeans => ModelKind::Kmeans,
         }
     }
 }
 
-/// kNN distance.
-#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+/// The parser of `--model`: [`ModelArg`]'s names and help, giving a [`ModelKind`].
+pub fn model_parser() -> impl TypedValueParser<Value = ModelKind> {
+    EnumValueParser::<ModelArg>::new().map(ModelKind::from)
+}
+
+/// kNN distance ([`Distance`]).
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DistanceArg {
     /// Euclidean distance.
     L2,
@@ -90,9 +70,17 @@ pub enum DistanceArg {
     L1,
 }
 
-/// Weight penalty of logistic and softmax regression.
-#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+impl From<DistanceArg> for Distance {
+    fn from(d: DistanceArg) -> Distance {
+        match d {
+            DistanceArg::L2 => Distance::L2,
+            DistanceArg::L1 => Distance::L1,
+        }
+    }
+}
+
+/// Weight penalty of logistic and softmax regression ([`PenaltyKind`]).
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PenaltyArg {
     /// No penalty.
     None,
@@ -104,9 +92,19 @@ pub enum PenaltyArg {
     Elasticnet,
 }
 
-/// How a model is optimised.
-#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+impl From<PenaltyArg> for PenaltyKind {
+    fn from(p: PenaltyArg) -> PenaltyKind {
+        match p {
+            PenaltyArg::None => PenaltyKind::None,
+            PenaltyArg::L2 => PenaltyKind::L2,
+            PenaltyArg::L1 => PenaltyKind::L1,
+            PenaltyArg::Elasticnet => PenaltyKind::Elasticnet,
+        }
+    }
+}
+
+/// How a model is optimised ([`SolverKind`]).
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SolverArg {
     /// Closed form through QR / Cholesky (linear, ridge).
     Exact,
@@ -119,9 +117,19 @@ pub enum SolverArg {
     Gd,
 }
 
-/// Feature scaling, fitted on the training rows only and saved with the model.
-#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+impl From<SolverArg> for SolverKind {
+    fn from(s: SolverArg) -> SolverKind {
+        match s {
+            SolverArg::Exact => SolverKind::Exact,
+            SolverArg::Lbfgs => SolverKind::Lbfgs,
+            SolverArg::Fista => SolverKind::Fista,
+            SolverArg::Gd => SolverKind::Gd,
+        }
+    }
+}
+
+/// Feature scaling, fitted on the training rows only and saved with the model ([`Scaling`]).
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScaleArg {
     /// standard for the iteratively trained models (logistic, softmax, svm, multisvm,
     /// perceptron, mlp, --solver gd), none for knn and the closed-form regressions (as
@@ -135,17 +143,27 @@ pub enum ScaleArg {
     None,
 }
 
+impl From<ScaleArg> for Scaling {
+    fn from(s: ScaleArg) -> Scaling {
+        match s {
+            ScaleArg::Auto => Scaling::Auto,
+            ScaleArg::Standard => Scaling::Standard,
+            ScaleArg::Minmax => Scaling::Minmax,
+            ScaleArg::None => Scaling::None,
+        }
+    }
+}
+
 /// Hyperparameter flags shared by `fit`, `cv` and `search` (each names the models it
-/// concerns; the others ignore it).
-#[derive(clap::Args, Debug, Clone, Serialize, Deserialize)]
+/// concerns; the others ignore it), read into the library's [`Hyper`] by [`Self::hyper`].
+#[derive(clap::Args, Debug, Clone)]
 #[command(next_help_heading = "Hyperparameters")]
-pub struct Hyper {
+pub struct HyperArgs {
     /// knn: number of voting neighbours; kmeans: number of clusters.
     #[arg(long, default_value_t = 5)]
     pub k: usize,
     /// kmeans: seedings (k-means++) run, the lowest inertia kept.
     #[arg(long, default_value_t = 1)]
-    #[serde(default = "one")]
     pub n_init: usize,
     /// knn: distance.
     #[arg(long, value_enum, default_value_t = DistanceArg::L2)]
@@ -197,7 +215,6 @@ pub struct Hyper {
         default_value = "100",
         value_name = "WIDTHS"
     )]
-    #[serde(default = "default_hidden")]
     pub hidden: Vec<usize>,
     /// Feature scaling, fitted on the training rows only and saved with the model.
     #[arg(long, value_enum, default_value_t = ScaleArg::Auto)]
@@ -207,350 +224,70 @@ pub struct Hyper {
     pub seed: u64,
 }
 
-/// The names `search` accepts in `--grid` and `--range`.
-pub const PARAM_NAMES: &str =
-    "k, n_init, metric, alpha, degree, c, penalty, l1_ratio, solver, lr, \
-                               epochs, batch_size, max_iter, hidden, scale";
-
-impl Hyper {
-    /// A copy with the named parameters of a search candidate set.
-    pub fn with_params(&self, params: &ParamSet) -> Result<Hyper> {
-        let mut h = self.clone();
-        for (name, value) in &params.0 {
-            h.set(name, value)?;
+impl HyperArgs {
+    /// The flags as the library's hyperparameters.
+    pub fn hyper(&self) -> Hyper {
+        Hyper {
+            k: self.k,
+            n_init: self.n_init,
+            metric: self.metric.into(),
+            alpha: self.alpha,
+            degree: self.degree,
+            c: self.c,
+            penalty: self.penalty.into(),
+            l1_ratio: self.l1_ratio,
+            solver: self.solver.map(SolverKind::from),
+            lr: self.lr,
+            epochs: self.epochs,
+            batch_size: self.batch_size,
+            max_iter: self.max_iter,
+            hidden: self.hidden.clone(),
+            scale: self.scale.into(),
+            seed: self.seed,
         }
-        Ok(h)
-    }
-
-    /// Sets one parameter by name (`l1_ratio` or `l1-ratio`).
-    fn set(&mut self, name: &str, value: &ParamValue) -> Result<()> {
-        let set = ParamSet(vec![(name.to_string(), value.clone())]);
-        match name.replace('-', "_").as_str() {
-            "k" => self.k = set.get_usize(name)?,
-            "n_init" => self.n_init = set.get_usize(name)?,
-            "metric" => self.metric = choice(name, value)?,
-            "alpha" => self.alpha = Some(set.get_f64(name)?),
-            "degree" => self.degree = set.get_usize(name)?,
-            "c" | "C" => self.c = set.get_f64(name)?,
-            "penalty" => self.penalty = choice(name, value)?,
-            "l1_ratio" => self.l1_ratio = set.get_f64(name)?,
-            "solver" => self.solver = Some(choice(name, value)?),
-            "lr" => self.lr = Some(set.get_f64(name)?),
-            "epochs" => self.epochs = set.get_usize(name)?,
-            "batch_size" => self.batch_size = Some(set.get_usize(name)?),
-            "max_iter" => self.max_iter = Some(set.get_usize(name)?),
-            "scale" => self.scale = choice(name, value)?,
-            "hidden" => self.hidden = hidden_widths(name, value)?,
-            _ => {
-                return Err(Error::InvalidParameter(format!(
-                    "unknown hyperparameter `{name}`; known: {PARAM_NAMES}"
-                )))
-            }
-        }
-        Ok(())
-    }
-
-    fn lr_or(&self, default: f64) -> f64 {
-        self.lr.unwrap_or(default)
-    }
-
-    /// `Some(n)` rows per step, `None` for full batch (`--batch-size 0`).
-    fn batch_or(&self, default: Option<usize>) -> Option<usize> {
-        match self.batch_size {
-            Some(0) => None,
-            Some(n) => Some(n),
-            None => default,
-        }
-    }
-
-    fn penalty(&self) -> Penalty {
-        match self.penalty {
-            PenaltyArg::None => Penalty::None,
-            PenaltyArg::L2 => Penalty::L2,
-            PenaltyArg::L1 => Penalty::L1,
-            PenaltyArg::Elasticnet => Penalty::ElasticNet {
-                l1_ratio: self.l1_ratio,
-            },
-        }
-    }
-
-    /// The solver of logistic / softmax regression.
-    pub(super) fn linear_solver(&self, kind: ModelKind) -> Result<Solver> {
-        let smooth = matches!(self.penalty, PenaltyArg::None | PenaltyArg::L2);
-        let default = if smooth {
-            SolverArg::Lbfgs
-        } else {
-            SolverArg::Fista
-        };
-        let max_iter = self.max_iter.unwrap_or(100);
-        if self.solver == Some(SolverArg::Lbfgs) && !smooth {
-            return Err(Error::InvalidParameter(
-                "--solver lbfgs needs --penalty none or l2; use --solver fista or gd".into(),
-            ));
-        }
-        Ok(match self.solver.unwrap_or(default) {
-            SolverArg::Lbfgs => Solver::Lbfgs {
-                max_iter,
-                tol: 1e-4,
-            },
-            SolverArg::Fista => Solver::Fista {
-                max_iter,
-                tol: 1e-4,
-            },
-            SolverArg::Gd => Solver::GradientDescent {
-                learning_rate: self.lr_or(0.1),
-                epochs: self.epochs,
-                batch_size: self.batch_or(None),
-                seed: self.seed,
-            },
-            SolverArg::Exact => return Err(solver_error(SolverArg::Exact, kind)),
-        })
     }
 }
 
-/// serde's default of `n_init` for models saved before the flag existed.
-fn one() -> usize {
-    1
-}
+#[cfg(test)]
+mod tests {
+    use ferrolearn::classic::pipeline::Choice;
 
-/// serde's default of `hidden` for runs saved before the MLP existed.
-fn default_hidden() -> Vec<usize> {
-    vec![100]
-}
+    use super::*;
 
-/// A search value of `hidden`: one width (`500`) or several joined by `x` (`512x256`), as a
-/// grid already splits its values on commas.
-fn hidden_widths(name: &str, value: &ParamValue) -> Result<Vec<usize>> {
-    let text = value.to_string();
-    text.split('x')
-        .map(|w| w.trim().parse::<usize>().ok().filter(|&w| w > 0))
-        .collect::<Option<Vec<_>>>()
-        .ok_or_else(|| {
-            Error::InvalidParameter(format!(
-                "`{name}` cannot be `{text}`; expected widths >= 1 joined by x, e.g. 512x256"
-            ))
-        })
-}
-
-/// A text value of a search parameter as one of an enum's command-line names.
-fn choice<T: ValueEnum>(name: &str, value: &ParamValue) -> Result<T> {
-    let text = value.to_string();
-    T::from_str(&text, true).map_err(|_| {
-        let names: Vec<String> = T::value_variants()
+    /// Every clap value maps to the library option of the same name, in the same order (the
+    /// order search's messages list them in).
+    fn same_names<A: ValueEnum + Copy, L: Choice + From<A>>() {
+        let flags: Vec<String> = A::value_variants()
             .iter()
-            .filter_map(|v| v.to_possible_value().map(|p| p.get_name().to_string()))
+            .map(|v| v.to_possible_value().unwrap().get_name().to_string())
             .collect();
-        Error::InvalidParameter(format!(
-            "`{name}` cannot be `{text}`; expected one of {}",
-            names.join(", ")
-        ))
-    })
-}
-
-/// What `cv`, `search` (and any supervised use) say of `--model kmeans`.
-fn clustering_error() -> Error {
-    Error::InvalidParameter(
-        "--model kmeans is unsupervised clustering: fit it with `ferrolearn fit --model kmeans` \
-         (cross-validation and search score predictions against a target)"
-            .into(),
-    )
-}
-
-fn solver_error(solver: SolverArg, kind: ModelKind) -> Error {
-    let name = solver
-        .to_possible_value()
-        .map_or(String::new(), |p| p.get_name().to_string());
-    Error::InvalidParameter(format!(
-        "--solver {name} does not apply to --model {}",
-        kind.name()
-    ))
-}
-
-/// The learner `fit`, `cv` and `search` run: scaling, then the model of `kind`.
-#[derive(Debug, Clone)]
-pub struct Pipeline {
-    /// Which model.
-    pub kind: ModelKind,
-    /// Its hyperparameters.
-    pub hyper: Hyper,
-}
-
-impl Pipeline {
-    /// Scales `x` and fits a classifier.
-    fn fit_classifier(&self, x: ArrayView2<f64>, y: ArrayView1<usize>) -> Result<FittedModel> {
-        let h = &self.hyper;
-        let n_classes = y.iter().max().map_or(0, |m| m + 1);
-        Ok(match self.kind {
-            ModelKind::Knn => FittedModel::Knn(
-                KnnClassifier {
-                    k: h.k,
-                    metric: match h.metric {
-                        DistanceArg::L2 => Metric::Euclidean,
-                        DistanceArg::L1 => Metric::Manhattan,
-                    },
-                }
-                .fit(x, y)?,
-            ),
-            ModelKind::Logistic if n_classes <= 2 => FittedModel::Logistic(
-                LogisticRegression {
-                    c: h.c,
-                    penalty: h.penalty(),
-                    solver: h.linear_solver(self.kind)?,
-                    fit_intercept: true,
-                }
-                .fit(x, y)?,
-            ),
-            ModelKind::Logistic | ModelKind::Softmax => FittedModel::Softmax(
-                SoftmaxRegression {
-                    c: h.c,
-                    penalty: h.penalty(),
-                    solver: h.linear_solver(self.kind)?,
-                    fit_intercept: true,
-                }
-                .fit(x, y)?,
-            ),
-            ModelKind::Svm => FittedModel::Svm(
-                LinearSvm {
-                    c: h.c,
-                    max_iter: h.max_iter.unwrap_or(1000),
-                    seed: h.seed,
-                    ..LinearSvm::default()
-                }
-                .fit(x, y)?,
-            ),
-            ModelKind::Multisvm => FittedModel::Multisvm(
-                MulticlassSvm {
-                    reg: h.alpha.unwrap_or(1e-3),
-                    learning_rate: h.lr_or(0.1),
-                    epochs: h.epochs,
-                    batch_size: h.batch_or(Some(200)),
-                    seed: h.seed,
-                    ..MulticlassSvm::default()
-                }
-                .fit(x, y)?,
-            ),
-            ModelKind::Perceptron => FittedModel::Perceptron(
-                Perceptron {
-                    learning_rate: h.lr_or(1.0),
-                    epochs: h.epochs,
-                    seed: h.seed,
-                    ..Perceptron::default()
-                }
-                .fit(x, y)?,
-            ),
-            ModelKind::Mlp => FittedModel::Mlp(
-                MlpClassifier {
-                    hidden: h.hidden.clone(),
-                    alpha: h.alpha.unwrap_or(1e-4),
-                    learning_rate: h.lr_or(1e-3),
-                    batch_size: h.batch_or(Some(200)).unwrap_or(x.nrows()),
-                    max_iter: h.max_iter.unwrap_or(200),
-                    seed: h.seed,
-                    ..MlpClassifier::default()
-                }
-                .fit(x, y)?,
-            ),
-            ModelKind::Kmeans => return Err(clustering_error()),
-            ModelKind::Linear | ModelKind::Ridge | ModelKind::Poly => {
-                return Err(Error::InvalidParameter(format!(
-                    "--model {} is a regressor, not a classifier",
-                    self.kind.name()
-                )))
-            }
-        })
+        let mapped: Vec<&str> = A::value_variants()
+            .iter()
+            .map(|&v| L::from(v).name())
+            .collect();
+        let library: Vec<&str> = L::ALL.iter().map(|v| v.name()).collect();
+        assert_eq!(flags, mapped);
+        assert_eq!(flags, library);
     }
 
-    /// Scales `x` and fits a regressor.
-    fn fit_regressor(&self, x: ArrayView2<f64>, y: ArrayView1<f64>) -> Result<FittedModel> {
-        let h = &self.hyper;
-        let alpha = match self.kind {
-            ModelKind::Ridge => h.alpha.unwrap_or(1.0),
-            _ => h.alpha.unwrap_or(0.0),
-        };
-        Ok(match (self.kind, h.solver) {
-            (ModelKind::Linear, None | Some(SolverArg::Exact)) => {
-                FittedModel::Linear(LinearRegression::default().fit(x, y)?)
-            }
-            (ModelKind::Ridge, None | Some(SolverArg::Exact)) => FittedModel::Linear(
-                Ridge {
-                    alpha,
-                    fit_intercept: true,
-                }
-                .fit(x, y)?,
-            ),
-            (ModelKind::Linear | ModelKind::Ridge, Some(SolverArg::Gd)) => {
-                let schedule = match h.batch_or(Some(32)) {
-                    Some(batch_size) => GdSchedule::MiniBatch { batch_size },
-                    None => GdSchedule::Batch,
-                };
-                FittedModel::LinearGd(
-                    GdRegressor {
-                        schedule,
-                        learning_rate: h.lr_or(0.01),
-                        epochs: h.epochs,
-                        // The GD cost is ridge's divided by n: alpha = n * weight_decay.
-                        weight_decay: alpha / x.nrows().max(1) as f64,
-                        fit_intercept: true,
-                        seed: h.seed,
-                    }
-                    .fit(x, y)?,
-                )
-            }
-            (ModelKind::Poly, None | Some(SolverArg::Exact)) => FittedModel::Poly(
-                PolynomialRegression {
-                    degree: h.degree,
-                    alpha,
-                }
-                .fit(x, y)?,
-            ),
-            (ModelKind::Linear | ModelKind::Ridge | ModelKind::Poly, Some(s)) => {
-                return Err(solver_error(s, self.kind))
-            }
-            (ModelKind::Kmeans, _) => return Err(clustering_error()),
-            (kind, _) => {
-                return Err(Error::InvalidParameter(format!(
-                    "--model {} is a classifier, not a regressor",
-                    kind.name()
-                )))
-            }
-        })
+    #[test]
+    fn clap_enums_mirror_the_library_options() {
+        same_names::<ModelArg, ModelKind>();
+        same_names::<DistanceArg, Distance>();
+        same_names::<PenaltyArg, PenaltyKind>();
+        same_names::<SolverArg, SolverKind>();
+        same_names::<ScaleArg, Scaling>();
     }
-}
 
-impl Pipeline {
-    /// The scaling `--scale auto` stands for with this model and solver.
-    pub(super) fn scale(&self) -> ScaleArg {
-        let iterative = match self.kind {
-            ModelKind::Knn | ModelKind::Poly | ModelKind::Kmeans => false,
-            ModelKind::Linear | ModelKind::Ridge => self.hyper.solver == Some(SolverArg::Gd),
-            _ => true,
-        };
-        match self.hyper.scale {
-            ScaleArg::Auto if iterative => ScaleArg::Standard,
-            ScaleArg::Auto => ScaleArg::None,
-            chosen => chosen,
+    /// The flags' defaults are the library's.
+    #[test]
+    fn default_flags_give_the_library_defaults() {
+        #[derive(clap::Parser)]
+        struct Flags {
+            #[command(flatten)]
+            hyper: HyperArgs,
         }
-    }
-}
-
-impl FitClassifier for Pipeline {
-    type Fitted = FittedPipeline;
-
-    fn fit(&self, x: ArrayView2<f64>, y: ArrayView1<usize>) -> Result<FittedPipeline> {
-        let scaler = FittedScaler::fit(self.scale(), x)?;
-        let xs = scaler.transform(x)?;
-        let model = self.fit_classifier(xs.view(), y)?;
-        Ok(FittedPipeline { scaler, model })
-    }
-}
-
-impl FitRegressor for Pipeline {
-    type Fitted = FittedPipeline;
-
-    fn fit(&self, x: ArrayView2<f64>, y: ArrayView1<f64>) -> Result<FittedPipeline> {
-        let scaler = FittedScaler::fit(self.scale(), x)?;
-        let xs = scaler.transform(x)?;
-        let model = self.fit_regressor(xs.view(), y)?;
-        Ok(FittedPipeline { scaler, model })
+        let flags = <Flags as clap::Parser>::parse_from(["fit"]);
+        assert_eq!(flags.hyper.hyper(), Hyper::default());
     }
 }

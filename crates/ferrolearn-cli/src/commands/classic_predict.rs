@@ -4,6 +4,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use ferrolearn::classic::pipeline::{Choice, Metrics, ModelKind};
 use ferrolearn::classic::Regressor;
 use ferrolearn::data::Classes;
 use ndarray::Array2;
@@ -11,9 +12,8 @@ use serde_json::Value;
 
 use super::classic_data::{labels_in, read_features};
 use super::classic_features::refuse_csv;
-use super::classic_model::ModelKind;
-use super::classic_report::Metrics;
-use super::classic_saved::SavedModel;
+use super::classic_report::print_metrics;
+use super::classic_saved;
 use super::stdout::{print, print_json};
 
 /// Predicts every row of the CSV `data` with the model saved in `run_dir`.
@@ -32,7 +32,7 @@ pub fn predict_classic(
     out: Option<&Path>,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
-    let saved = SavedModel::load(run_dir)?;
+    let saved = classic_saved::load(run_dir)?;
     refuse_csv(saved.features.as_ref(), run_dir, data)?;
     let (x, truth) = read_features(data, &saved.feature_names, &saved.target)?;
     let source = data.display().to_string();
@@ -126,7 +126,7 @@ pub fn predict_classic(
         (false, Some(path)) => {
             println!("wrote {} predictions to {}", x.nrows(), path.display());
             if let Some(m) = &metrics {
-                m.print("scored against the target column", &classes);
+                print_metrics(m, "scored against the target column", &classes);
             }
         }
         (false, None) => print(&csv)?,

@@ -1,71 +1,28 @@
-//! Figures the classic commands report: accuracy, macro F1 and the confusion matrix for
-//! classifiers, MSE and R^2 for regressors, plus the progress bar of `cv` and `search`.
+//! How the classic commands print their figures ([`Metrics`]: accuracy, macro F1 and the
+//! confusion matrix for classifiers, MSE and R^2 for regressors), plus the progress bar of
+//! `cv` and `search`.
 
 use std::io::IsTerminal;
 
-use ferrolearn::metrics::{mean_squared_error, r2_score, ConfusionMatrix};
-use ferrolearn::Result;
+use ferrolearn::classic::pipeline::Metrics;
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::{Deserialize, Serialize};
 
-/// Scores of predictions against the truth.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum Metrics {
-    /// Classifier figures.
-    Classification {
-        /// Share of correct predictions.
-        accuracy: f64,
-        /// Unweighted mean of the per-class F1 scores.
-        macro_f1: f64,
-        /// `confusion_matrix[true][predicted]` counts, classes in label order.
-        confusion_matrix: Vec<Vec<usize>>,
-    },
-    /// Regressor figures.
-    Regression {
-        /// Mean squared error.
-        mse: f64,
-        /// Coefficient of determination.
-        r2: f64,
-    },
-}
-
-impl Metrics {
-    /// Accuracy, macro F1 and confusion matrix of class predictions.
-    pub fn classification(truth: &[usize], pred: &[usize], n_classes: usize) -> Result<Metrics> {
-        let cm = ConfusionMatrix::new(truth, pred, n_classes)?;
-        Ok(Metrics::Classification {
-            accuracy: cm.accuracy(),
-            macro_f1: cm.report().macro_f1(),
-            confusion_matrix: cm.rows(),
-        })
-    }
-
-    /// MSE and R^2 of real-valued predictions.
-    pub fn regression(truth: &[f64], pred: &[f64]) -> Result<Metrics> {
-        Ok(Metrics::Regression {
-            mse: mean_squared_error(truth, pred)?,
-            r2: r2_score(truth, pred)?,
-        })
-    }
-
-    /// Prints the figures under `title`; `classes` labels the confusion matrix.
-    pub fn print(&self, title: &str, classes: &[String]) {
-        match self {
-            Metrics::Regression { mse, r2 } => {
-                println!("{title}: MSE {mse:.6}  R^2 {r2:.4}");
-            }
-            Metrics::Classification {
-                accuracy,
-                macro_f1,
-                confusion_matrix,
-            } => {
-                println!(
-                    "{title}: accuracy {:.2}%  macro F1 {macro_f1:.4}",
-                    accuracy * 100.0
-                );
-                print_confusion(confusion_matrix, classes);
-            }
+/// Prints the figures under `title`; `classes` labels the confusion matrix.
+pub fn print_metrics(metrics: &Metrics, title: &str, classes: &[String]) {
+    match metrics {
+        Metrics::Regression { mse, r2 } => {
+            println!("{title}: MSE {mse:.6}  R^2 {r2:.4}");
+        }
+        Metrics::Classification {
+            accuracy,
+            macro_f1,
+            confusion_matrix,
+        } => {
+            println!(
+                "{title}: accuracy {:.2}%  macro F1 {macro_f1:.4}",
+                accuracy * 100.0
+            );
+            print_confusion(confusion_matrix, classes);
         }
     }
 }

@@ -4,9 +4,11 @@
 
 use std::process::ExitCode;
 
+use ferrolearn::classic::pipeline::{Choice, ModelKind, Pipeline};
+
 use super::classic_cv::{CvData, FoldArgs};
 use super::classic_data::DataArgs;
-use super::classic_model::{Hyper, ModelKind, Pipeline};
+use super::classic_model::{model_parser, HyperArgs};
 use super::classic_report::{mean_std, progress};
 use super::stdout::print_json;
 
@@ -14,14 +16,14 @@ use super::stdout::print_json;
 #[derive(clap::Args)]
 pub struct Args {
     /// The model to evaluate.
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = model_parser())]
     pub model: ModelKind,
     #[command(flatten)]
     pub data: DataArgs,
     #[command(flatten)]
     pub folds: FoldArgs,
     #[command(flatten)]
-    pub hyper: Hyper,
+    pub hyper: HyperArgs,
     /// Print one JSON object with the scores instead of the text report (no progress bar).
     #[arg(long, help_heading = "Output")]
     pub json: bool,
@@ -30,11 +32,11 @@ pub struct Args {
 /// Runs the cross-validation and prints the scores.
 pub fn run(args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result<ExitCode> {
     super::classic_flags::refuse_unused(args.model, matches)?;
-    let cv = CvData::new(args.model, &args.data, &args.folds, args.hyper.seed)?;
     let pipeline = Pipeline {
         kind: args.model,
-        hyper: args.hyper.clone(),
+        hyper: args.hyper.hyper(),
     };
+    let cv = CvData::new(args.model, &args.data, &args.folds, pipeline.hyper.seed)?;
     let bar = progress(cv.folds.len(), args.json, "folds");
     let scores = cv.scores(&pipeline, || bar.inc(1))?;
     bar.finish_and_clear();

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
+use ferrolearn::classic::pipeline::{Choice, Metrics, ModelKind, Pipeline, SavedModel};
 use ferrolearn::classic::selection::train_test_split;
 use ferrolearn::classic::{Classifier, FitClassifier, FitRegressor, Regressor};
 use ferrolearn::data::{ClassLabels, Classes};
@@ -15,16 +16,16 @@ use ndarray::ArrayView1;
 
 use super::classic_convergence::{fit_warning, print_warnings};
 use super::classic_data::{align, encode_classes, labels_in, read_table, DataArgs, Table};
-use super::classic_model::{Hyper, ModelKind, Pipeline};
-use super::classic_report::Metrics;
-use super::classic_saved::SavedModel;
+use super::classic_model::{model_parser, HyperArgs};
+use super::classic_report::print_metrics;
+use super::classic_saved;
 use super::stdout::print_json;
 
 /// Flags of `ferrolearn fit`.
 #[derive(clap::Args)]
 pub struct Args {
     /// The model to fit.
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = model_parser())]
     pub model: ModelKind,
     #[command(flatten)]
     pub data: DataArgs,
@@ -37,7 +38,7 @@ pub struct Args {
     #[arg(long, value_name = "FRACTION", default_value_t = 0.2)]
     pub test_fraction: f64,
     #[command(flatten)]
-    pub hyper: Hyper,
+    pub hyper: HyperArgs,
     /// Also score the training rows. Off by default, as scikit-learn scores only what it is
     /// asked to: for knn it costs a distance from every training row to every other.
     #[arg(long, help_heading = "Output")]
@@ -77,17 +78,17 @@ pub fn run(args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result<Exi
     let loaded = args.data.load()?;
     let origin = loaded.origin;
     let split = split(&args, loaded.train, loaded.test)?;
+    let pipeline = Pipeline {
+        kind: args.model,
+        hyper: args.hyper.hyper(),
+    };
     super::classic_memory::refuse_too_big(
         args.model,
-        &args.hyper,
+        &pipeline.hyper,
         split.train.x.nrows(),
         split.train.x.ncols(),
         split.classes.as_ref().map_or(1, Classes::len),
     )?;
-    let pipeline = Pipeline {
-        kind: args.model,
-        hyper: args.hyper.clone(),
-    };
     let start = Instant::now();
     let (fitted, seconds, train_metrics, test_metrics) = if args.model.is_classifier() {
         let n_classes = split.classes.as_ref().map_or(0, Classes::len);
@@ -129,7 +130,7 @@ pub fn run(args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result<Exi
     print_warnings(&warnings);
     let saved = SavedModel {
         model: args.model,
-        hyperparameters: args.hyper.clone(),
+        hyperparameters: pipeline.hyper.clone(),
         feature_names: split.train.feature_names.clone(),
         target: args.data.target.clone(),
         dataset: args.data.dataset.map(|d| d.to_string()),
@@ -140,7 +141,7 @@ pub fn run(args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result<Exi
         pipeline: fitted,
     };
     if let Some(dir) = &args.out {
-        saved.save(dir)?;
+        classic_saved::save(&saved, dir)?;
     }
     report(&args, &split, &saved, seconds, &warnings)?;
     Ok(ExitCode::SUCCESS)
@@ -243,10 +244,10 @@ fn report(
         .map(Classes::names)
         .unwrap_or_default();
     if let Some(train) = &saved.train {
-        train.print("train", &classes);
+        print_metrics(train, "train", &classes);
     }
     if let Some(test) = &saved.test {
-        test.print("test", &classes);
+        print_metrics(test, "test", &classes);
     }
     if saved.train.is_none() && saved.test.is_none() {
         println!("no rows scored: give --train-score, or a --test-fraction above 0");

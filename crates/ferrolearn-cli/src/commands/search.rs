@@ -6,21 +6,22 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
+use ferrolearn::classic::pipeline::{Choice, Hyper, ModelKind, Pipeline, SavedModel, PARAM_NAMES};
 use ferrolearn::classic::selection::{
     search, ParamDistribution, ParamGrid, ParamSet, ParamValue, RandomSearch, SearchResults,
 };
 
 use super::classic_cv::{CvData, FoldArgs};
 use super::classic_data::DataArgs;
-use super::classic_model::{Hyper, ModelKind, Pipeline, PARAM_NAMES};
+use super::classic_model::{model_parser, HyperArgs};
 use super::classic_report::{mean_std, progress};
-use super::classic_saved::SavedModel;
+use super::classic_saved;
 
 /// Flags of `ferrolearn search`.
 #[derive(clap::Args)]
 pub struct Args {
     /// The model whose hyperparameters are searched.
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = model_parser())]
     pub model: ModelKind,
     #[command(flatten)]
     pub data: DataArgs,
@@ -41,7 +42,7 @@ pub struct Args {
     pub folds: FoldArgs,
     /// Fixed hyperparameters of every candidate (the searched ones override them).
     #[command(flatten)]
-    pub hyper: Hyper,
+    pub hyper: HyperArgs,
     /// Fit the best candidate on every row and save it in --out, as scikit-learn's
     /// refit=True.
     #[arg(long, requires = "out", help_heading = "Output")]
@@ -60,11 +61,12 @@ pub struct Args {
 /// the results.
 pub fn run(args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result<ExitCode> {
     super::classic_flags::refuse_unused(args.model, matches)?;
+    let hyper = args.hyper.hyper();
     let candidates = candidates(&args)?;
     for c in &candidates {
-        args.hyper.with_params(c)?;
+        hyper.with_params(c)?;
     }
-    let cv = CvData::new(args.model, &args.data, &args.folds, args.hyper.seed)?;
+    let cv = CvData::new(args.model, &args.data, &args.folds, hyper.seed)?;
     let bar = progress(candidates.len(), args.json, "candidates");
     let mut current = String::new();
     let results = search(
@@ -73,7 +75,7 @@ pub fn run(args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result<Exi
             current = params.to_string();
             let pipeline = Pipeline {
                 kind: args.model,
-                hyper: args.hyper.with_params(params)?,
+                hyper: hyper.with_params(params)?,
             };
             cv.scores(&pipeline, || {})
         },
@@ -82,22 +84,28 @@ pub fn run(args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result<Exi
     bar.finish_and_clear();
     let results = results.with_context(|| format!("candidate {current}"))?;
     if let (Some(dir), Some(best)) = (&args.out, results.best()) {
-        refit(&args, &cv, &best.params, dir)?;
+        refit(&args, &hyper, &cv, &best.params, dir)?;
     }
     print_results(&args, &results, &cv)?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// Fits the candidate `params` on every row and saves it in `dir`.
-fn refit(args: &Args, cv: &CvData, params: &ParamSet, dir: &Path) -> anyhow::Result<()> {
+fn refit(
+    args: &Args,
+    hyper: &Hyper,
+    cv: &CvData,
+    params: &ParamSet,
+    dir: &Path,
+) -> anyhow::Result<()> {
     let pipeline = Pipeline {
         kind: args.model,
-        hyper: args.hyper.with_params(params)?,
+        hyper: hyper.with_params(params)?,
     };
     let fitted = cv
         .fit_all(&pipeline)
         .with_context(|| format!("refitting {params} on every row"))?;
-    SavedModel {
+    let saved = SavedModel {
         model: args.model,
         hyperparameters: pipeline.hyper,
         feature_names: cv.feature_names.clone(),
@@ -108,8 +116,8 @@ fn refit(args: &Args, cv: &CvData, params: &ParamSet, dir: &Path) -> anyhow::Res
         train: None,
         test: None,
         pipeline: fitted,
-    }
-    .save(dir)
+    };
+    classic_saved::save(&saved, dir)
 }
 
 /// The grid's combinations, or the random search's draws.

@@ -5,19 +5,19 @@
 use std::path::Path;
 
 use anyhow::{bail, Context};
+use ferrolearn::classic::pipeline::{Choice, FittedModel, FittedScaler};
 use ferrolearn::data::{load, DatasetName, TrainTest};
 use ferrolearn::viz::{most_confident_mistakes, plot_centroids, plot_linear_templates};
 use ndarray::{concatenate, Array2, ArrayView2, Axis};
 use serde_json::json;
 
 use super::classic_data::{image_table, labels_in};
-use super::classic_model::{FittedModel, FittedScaler};
-use super::classic_saved::SavedModel;
+use super::classic_saved;
 use super::visualize::{draw_mistakes, Args, Drawn, What};
 
 /// Draws `--what` for the classic run in `run` into `picture`.
 pub fn draw(args: &Args, run: &Path, picture: &Path) -> anyhow::Result<Drawn> {
-    let saved = SavedModel::load(run)?;
+    let saved = classic_saved::load(run)?;
     let weights = class_weights(&saved.pipeline.model);
     let probabilistic = matches!(
         saved.pipeline.model,

@@ -8,7 +8,7 @@
 //! `{"$tensor": "<name>"}`. Loading reverses the substitution and deserializes the tree, so
 //! the JSON stays readable while weights and training rows stay binary.
 //!
-//! Both files are written to a temporary name and renamed into place, the tensors first and
+//! Both files are written atomically ([`crate::io`]), the tensors first and
 //! the JSON last; the JSON records the length and an FNV-1a hash of the tensors file, so a
 //! directory caught between two saves is reported instead of loaded with mismatched halves.
 //!
@@ -24,13 +24,15 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::io::safetensors_file;
+use crate::io::write_atomic;
 use crate::{Error, Result};
 
 /// The JSON file of a saved model; its presence marks a directory as holding a classic model.
@@ -61,12 +63,12 @@ pub fn save<T: Serialize>(dir: &Path, value: &T) -> Result<()> {
         .map_err(|e| Error::InvalidData(format!("cannot serialize the model: {e}")))?;
     let mut tensors = BTreeMap::new();
     extract(&mut tree, "", &mut tensors);
+    let tensors_path = dir.join(TENSORS_FILE);
     let views = tensors
         .iter()
-        .map(|(name, t)| Ok((name.clone(), t.view()?)))
+        .map(|(name, t)| Ok((name.clone(), t.view(&tensors_path)?)))
         .collect::<Result<Vec<_>>>()?;
-    let bytes = safetensors::tensor::serialize(views, &None)
-        .map_err(|e| Error::InvalidData(format!("cannot encode the model's arrays: {e}")))?;
+    let bytes = safetensors_file::encode(&tensors_path, views, None)?;
     let envelope = serde_json::json!({
         "format": FORMAT,
         "tensors_file": { "bytes": bytes.len(), "fnv1a": format!("{:016x}", fnv1a(&bytes)) },
@@ -75,8 +77,8 @@ pub fn save<T: Serialize>(dir: &Path, value: &T) -> Result<()> {
     let json = serde_json::to_vec_pretty(&envelope)
         .map_err(|e| Error::InvalidData(format!("cannot encode the model: {e}")))?;
     fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    write_atomically(&dir.join(TENSORS_FILE), &bytes)?;
-    write_atomically(&dir.join(JSON_FILE), &json)
+    write_atomic(&tensors_path, &bytes)?;
+    write_atomic(&dir.join(JSON_FILE), &json)
 }
 
 /// Loads a value saved by [`save`] from `dir`.
@@ -96,7 +98,7 @@ pub fn load<T: DeserializeOwned>(dir: &Path) -> Result<T> {
             format!("not a saved classic model (expected format `{FORMAT}`)"),
         ));
     }
-    let bytes = fs::read(&tensors_path).map_err(|e| Error::io(&tensors_path, e))?;
+    let bytes = safetensors_file::read(&tensors_path)?;
     let expected = envelope.get("tensors_file").cloned().unwrap_or(Value::Null);
     let actual = serde_json::json!({
         "bytes": bytes.len(),
@@ -108,8 +110,7 @@ pub fn load<T: DeserializeOwned>(dir: &Path) -> Result<T> {
             format!("does not match {JSON_FILE} (a save was interrupted or the files were mixed)"),
         ));
     }
-    let store = SafeTensors::deserialize(&bytes)
-        .map_err(|e| Error::format(&tensors_path, format!("not a safetensors file: {e}")))?;
+    let store = safetensors_file::parse(&tensors_path, &bytes, "not a safetensors file")?;
     let mut tree = envelope
         .get_mut("value")
         .map(Value::take)
@@ -154,9 +155,8 @@ impl Column {
             .map(|w| encode(Dtype::F64, w))
     }
 
-    fn view(&self) -> Result<TensorView<'_>> {
-        TensorView::new(self.dtype, vec![self.len], &self.bytes)
-            .map_err(|e| Error::InvalidData(format!("cannot encode an array: {e}")))
+    fn view(&self, file: &Path) -> Result<TensorView<'_>> {
+        safetensors_file::view(file, self.dtype, vec![self.len], &self.bytes)
     }
 }
 
@@ -232,19 +232,6 @@ fn read_column(store: &SafeTensors, name: &str, file: &Path) -> Result<Value> {
     Ok(Value::Array(items))
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so
-/// readers see either the old file or the whole new one.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
-    fs::rename(&tmp, path).map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        Error::io(path, e)
-    })
-}
-
 /// 64-bit FNV-1a hash, enough to tell two saves apart.
 fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
@@ -254,6 +241,8 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use ndarray::array;
 
     use super::*;

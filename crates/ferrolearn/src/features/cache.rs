@@ -11,14 +11,13 @@
 //! temporary name and renamed.
 
 use std::collections::HashMap;
-use std::fs;
 use std::path::Path;
 
 use ndarray::Array2;
-use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use safetensors::tensor::{Dtype, SafeTensors};
 
 use super::{feature_len, kinds_text, parse_kinds, FeatureKind, Vocabulary};
-use crate::train::checkpoint::write_atomic;
+use crate::io::safetensors_file::{self, view};
 use crate::{Error, Result};
 
 /// The version of the cache layout this build writes and reads.
@@ -109,9 +108,7 @@ impl FeatureSet {
         for (name, shape, bytes) in &vocabularies {
             views.push((name.clone(), view(path, Dtype::F64, shape.clone(), bytes)?));
         }
-        let bytes = safetensors::serialize(views, &Some(metadata))
-            .map_err(|e| Error::format(path, e.to_string()))?;
-        write_atomic(path, &bytes)
+        safetensors_file::write(path, views, Some(metadata))
     }
 
     /// Reads a cache written by [`FeatureSet::save`], checking that it holds the features of
@@ -143,13 +140,13 @@ impl FeatureSet {
     /// # Errors
     /// As [`FeatureSet::load`], without the comparison.
     pub fn read(path: &Path) -> Result<FeatureSet> {
-        let bytes = fs::read(path).map_err(|e| Error::io(path, e))?;
+        let bytes = safetensors_file::read(path)?;
         let bad = |msg: String| Error::format(path, msg);
-        let st = SafeTensors::deserialize(&bytes).map_err(|e| {
-            bad(format!(
-                "not a feature cache (truncated or not safetensors): {e}"
-            ))
-        })?;
+        let st = safetensors_file::parse(
+            path,
+            &bytes,
+            "not a feature cache (truncated or not safetensors)",
+        )?;
         let (_, header) = SafeTensors::read_metadata(&bytes)
             .map_err(|e| bad(format!("unreadable safetensors header: {e}")))?;
         let meta = header.metadata().clone().unwrap_or_default();
@@ -292,16 +289,6 @@ fn f64s(bytes: &[u8]) -> Vec<f64> {
         .collect()
 }
 
-/// A tensor view of `data`, its errors naming `path`.
-fn view<'a>(
-    path: &Path,
-    dtype: Dtype,
-    shape: Vec<usize>,
-    data: &'a [u8],
-) -> Result<TensorView<'a>> {
-    TensorView::new(dtype, shape, data).map_err(|e| Error::format(path, e.to_string()))
-}
-
 /// `CxHxW` to `[C, H, W]`.
 fn parse_shape(text: &str) -> Option<[usize; 3]> {
     let mut parts = text.split('x').map(|p| p.parse().ok());
@@ -331,6 +318,8 @@ fn checksum(parts: &[&[u8]]) -> u64 {
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
+
     use super::*;
 
     fn set(dataset: &str, kinds: &str) -> FeatureSet {

@@ -8,42 +8,16 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::{de::DeserializeOwned, Serialize};
 
+use crate::io::atomic::sync_parent;
+pub use crate::io::atomic::write_atomic;
 use crate::nn::Module;
 use crate::tensor::Tensor;
 use crate::{Error, Result};
-
-/// Writes `bytes` to `path` atomically and durably: a temporary file in the same directory
-/// (`NAME.tmp`), flushed to disk, then renamed over `path`, and the directory flushed so the
-/// rename survives a power cut. A crash at any moment leaves the old file or the new one.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = sibling(path, "tmp");
-    let mut file = fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-    file.write_all(bytes).map_err(|e| Error::io(&tmp, e))?;
-    file.sync_all().map_err(|e| Error::io(&tmp, e))?;
-    drop(file);
-    fs::rename(&tmp, path).map_err(|e| Error::io(path, e))?;
-    sync_parent(path)
-}
-
-/// Flushes the directory holding `path`, so renames into it are on disk.
-fn sync_parent(path: &Path) -> Result<()> {
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    // Directories can be opened (read-only) and synced on Unix; elsewhere this is skipped.
-    if cfg!(unix) {
-        let dir = fs::File::open(parent).map_err(|e| Error::io(parent, e))?;
-        dir.sync_all().map_err(|e| Error::io(parent, e))?;
-    }
-    Ok(())
-}
 
 /// Writes `value` as pretty JSON, atomically.
 pub fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {

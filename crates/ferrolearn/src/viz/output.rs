@@ -1,8 +1,8 @@
-//! The pixel buffer pictures are drawn into, and the atomic PNG write that ends every picture.
+//! The pixel buffer pictures are drawn into, and the PNG write (atomic, through [`crate::io`]) that
+//! ends every picture.
 
-use std::fs;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use image::codecs::png::PngEncoder;
 use image::{ExtendedColorType, ImageEncoder};
@@ -10,6 +10,7 @@ use plotters::backend::RGBPixel;
 use plotters::coord::Shift;
 use plotters::prelude::{BitMapBackend, DrawingArea, IntoDrawingArea};
 
+use crate::io::write_atomic;
 use crate::{Error, Result};
 
 /// The largest picture any function here will draw, in pixels (a 10000 x 10000 image).
@@ -89,7 +90,7 @@ impl Canvas {
         area.present().map_err(|e| drawing_error(path, e))
     }
 
-    /// Encodes the canvas as PNG and writes it to `path` atomically (see [`write_atomically`]).
+    /// Encodes the canvas as PNG and writes it to `path` atomically (see [`write_atomic`]).
     pub(crate) fn save_png(&self, path: &Path) -> Result<()> {
         let mut encoded = Vec::new();
         PngEncoder::new(&mut encoded)
@@ -100,7 +101,7 @@ impl Canvas {
                 ExtendedColorType::Rgb8,
             )
             .map_err(|e| drawing_error(path, e))?;
-        write_atomically(path, &encoded)
+        write_atomic(path, &encoded)
     }
 }
 
@@ -112,30 +113,10 @@ fn drawing_error(path: &Path, message: impl std::fmt::Display) -> Error {
     )
 }
 
-/// Writes `bytes` to `path.tmp` (the full file name with `.tmp` appended), then renames it
-/// over `path`, so that a reader never sees a half-written picture and a failed write leaves
-/// any earlier file in place.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = tmp_path(path);
-    fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
-    if let Err(e) = fs::rename(&tmp, path) {
-        // The rename error is the one worth reporting; a leftover temporary file is harmless.
-        let _ = fs::remove_file(&tmp);
-        return Err(Error::io(path, e));
-    }
-    Ok(())
-}
-
-/// `dir/name.png` -> `dir/name.png.tmp`.
-fn tmp_path(path: &Path) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(".tmp");
-    PathBuf::from(name)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::io::atomic::tmp_path;
     use crate::viz::test_util::TempPng;
 
     #[test]
@@ -152,16 +133,6 @@ mod tests {
         assert_eq!(back.get_pixel(2, 1).0, [10, 20, 30]);
         assert_eq!(back.get_pixel(0, 0).0, [255, 255, 255]);
         assert!(!tmp_path(&path).exists());
-    }
-
-    #[test]
-    fn write_into_missing_directory_names_the_path() {
-        let path = std::env::temp_dir()
-            .join("ferrolearn-viz-no-such-dir")
-            .join("x.png");
-        let err = write_atomically(&path, b"png").expect_err("directory does not exist");
-        assert!(matches!(err, Error::Io { .. }));
-        assert!(err.to_string().contains("x.png.tmp"), "{err}");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use ndarray::{Array1, Array2, ArrayView2};
 
-use super::knn::FittedKnnClassifier;
+use super::fitted::FittedKnnClassifier;
 use crate::Result;
 
 impl FittedKnnClassifier {

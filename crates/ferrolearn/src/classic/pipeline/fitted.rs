@@ -2,21 +2,21 @@
 //! predicts: classes or values, and the class probabilities or decision scores of the models
 //! that give them, as scikit-learn's `predict_proba` and `decision_function`.
 
-use ferrolearn::classic::kmeans::KMeansModel;
-use ferrolearn::classic::knn::FittedKnnClassifier;
-use ferrolearn::classic::linear::{FittedGdRegressor, FittedPolynomialRegression, LinearModel};
-use ferrolearn::classic::logistic::LogisticModel;
-use ferrolearn::classic::mlp::MlpModel;
-use ferrolearn::classic::multiclass_svm::MulticlassSvmModel;
-use ferrolearn::classic::perceptron::PerceptronModel;
-use ferrolearn::classic::softmax::SoftmaxModel;
-use ferrolearn::classic::svm::LinearSvmModel;
-use ferrolearn::classic::{Classifier, Regressor};
-use ferrolearn::{Error, Result};
 use ndarray::{Array1, Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
-use super::classic_scaler::FittedScaler;
+use super::scaler::FittedScaler;
+use crate::classic::kmeans::KMeansModel;
+use crate::classic::knn::FittedKnnClassifier;
+use crate::classic::linear::{FittedGdRegressor, FittedPolynomialRegression, LinearModel};
+use crate::classic::logistic::LogisticModel;
+use crate::classic::mlp::MlpModel;
+use crate::classic::multiclass_svm::MulticlassSvmModel;
+use crate::classic::perceptron::PerceptronModel;
+use crate::classic::softmax::SoftmaxModel;
+use crate::classic::svm::LinearSvmModel;
+use crate::classic::{Classifier, Regressor};
+use crate::{Error, Result};
 
 /// A fitted model of any kind.
 #[derive(Debug, Clone, Serialize, Deserialize)]

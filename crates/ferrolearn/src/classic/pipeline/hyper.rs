@@ -1,0 +1,222 @@
+//! The hyperparameters of every pipeline model in one struct ([`Hyper`]), as the CLI's flags
+//! give them and a saved run records them: each model reads the fields it uses, and the
+//! defaults that depend on the model (`alpha`, `lr`, `batch_size`, `max_iter`, the solver)
+//! are resolved where the learner is built.
+
+use serde::{Deserialize, Serialize};
+
+use super::kind::ModelKind;
+use super::options::{Choice, Distance, PenaltyKind, Scaling, SolverKind};
+use crate::classic::linear_solver::Solver;
+use crate::classic::penalty::Penalty;
+use crate::classic::selection::{ParamSet, ParamValue};
+use crate::{Error, Result};
+
+/// Hyperparameters of every pipeline model (each uses some; the others ignore them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hyper {
+    /// knn: number of voting neighbours; kmeans: number of clusters.
+    pub k: usize,
+    /// kmeans: seedings (k-means++) run, the lowest inertia kept.
+    #[serde(default = "one")]
+    pub n_init: usize,
+    /// knn: distance.
+    pub metric: Distance,
+    /// ridge, poly: L2 penalty strength (default 1 for ridge, 0 for poly); multisvm:
+    /// regularisation strength (default 1e-3); mlp: L2 penalty on the weights (default 1e-4).
+    pub alpha: Option<f64>,
+    /// poly: highest degree of the polynomial features.
+    pub degree: usize,
+    /// logistic, softmax, svm: inverse regularisation strength C.
+    pub c: f64,
+    /// logistic, softmax: penalty on the weights.
+    pub penalty: PenaltyKind,
+    /// logistic, softmax: share of L1 in the elastic-net penalty, in [0, 1].
+    pub l1_ratio: f64,
+    /// linear, ridge: exact (default) or gd; logistic, softmax: lbfgs (default for none/l2),
+    /// fista (default for l1/elasticnet) or gd.
+    pub solver: Option<SolverKind>,
+    /// Step size of gradient descent (solver gd, perceptron, multisvm) or Adam (mlp); default
+    /// 0.01 for linear/ridge, 0.1 for logistic/softmax/multisvm, 1 for perceptron, 1e-3 for
+    /// mlp.
+    pub lr: Option<f64>,
+    /// Passes over the training rows (solver gd, perceptron, multisvm).
+    pub epochs: usize,
+    /// Rows per gradient step (solver gd, multisvm, mlp); `Some(0)` means all rows. Default
+    /// 32 for linear/ridge, 200 for multisvm and mlp, all rows for logistic/softmax; kmeans:
+    /// rows per mini-batch (without it, Lloyd on all rows).
+    pub batch_size: Option<usize>,
+    /// Most iterations of lbfgs / fista (default 100), passes of svm (default 1000), Lloyd
+    /// iterations of kmeans (default 300) or its mini-batch passes (default 100), epochs of
+    /// mlp (default 200).
+    pub max_iter: Option<usize>,
+    /// mlp: width of each hidden layer.
+    #[serde(default = "default_hidden")]
+    pub hidden: Vec<usize>,
+    /// Feature scaling, fitted on the training rows only.
+    pub scale: Scaling,
+    /// Seed of every random choice (split, fold shuffle, gradient-descent order).
+    pub seed: u64,
+}
+
+impl Default for Hyper {
+    /// The CLI's defaults.
+    fn default() -> Self {
+        Hyper {
+            k: 5,
+            n_init: 1,
+            metric: Distance::L2,
+            alpha: None,
+            degree: 2,
+            c: 1.0,
+            penalty: PenaltyKind::L2,
+            l1_ratio: 0.5,
+            solver: None,
+            lr: None,
+            epochs: 100,
+            batch_size: None,
+            max_iter: None,
+            hidden: default_hidden(),
+            scale: Scaling::Auto,
+            seed: 0,
+        }
+    }
+}
+
+/// The names [`Hyper::with_params`] accepts (search grids and ranges).
+pub const PARAM_NAMES: &str =
+    "k, n_init, metric, alpha, degree, c, penalty, l1_ratio, solver, lr, \
+                               epochs, batch_size, max_iter, hidden, scale";
+
+impl Hyper {
+    /// A copy with the named parameters of a search candidate set.
+    pub fn with_params(&self, params: &ParamSet) -> Result<Hyper> {
+        let mut h = self.clone();
+        for (name, value) in &params.0 {
+            h.set(name, value)?;
+        }
+        Ok(h)
+    }
+
+    /// Sets one parameter by name (`l1_ratio` or `l1-ratio`).
+    fn set(&mut self, name: &str, value: &ParamValue) -> Result<()> {
+        let set = ParamSet(vec![(name.to_string(), value.clone())]);
+        let text = value.to_string();
+        match name.replace('-', "_").as_str() {
+            "k" => self.k = set.get_usize(name)?,
+            "n_init" => self.n_init = set.get_usize(name)?,
+            "metric" => self.metric = Choice::parse(name, &text)?,
+            "alpha" => self.alpha = Some(set.get_f64(name)?),
+            "degree" => self.degree = set.get_usize(name)?,
+            "c" | "C" => self.c = set.get_f64(name)?,
+            "penalty" => self.penalty = Choice::parse(name, &text)?,
+            "l1_ratio" => self.l1_ratio = set.get_f64(name)?,
+            "solver" => self.solver = Some(Choice::parse(name, &text)?),
+            "lr" => self.lr = Some(set.get_f64(name)?),
+            "epochs" => self.epochs = set.get_usize(name)?,
+            "batch_size" => self.batch_size = Some(set.get_usize(name)?),
+            "max_iter" => self.max_iter = Some(set.get_usize(name)?),
+            "scale" => self.scale = Choice::parse(name, &text)?,
+            "hidden" => self.hidden = hidden_widths(name, value)?,
+            _ => {
+                return Err(Error::InvalidParameter(format!(
+                    "unknown hyperparameter `{name}`; known: {PARAM_NAMES}"
+                )))
+            }
+        }
+        Ok(())
+    }
+
+    /// `lr`, or the model's `default`.
+    pub(super) fn lr_or(&self, default: f64) -> f64 {
+        self.lr.unwrap_or(default)
+    }
+
+    /// `Some(n)` rows per step, `None` for full batch (`batch_size` 0).
+    pub(super) fn batch_or(&self, default: Option<usize>) -> Option<usize> {
+        match self.batch_size {
+            Some(0) => None,
+            Some(n) => Some(n),
+            None => default,
+        }
+    }
+
+    /// The penalty of logistic / softmax regression.
+    pub(super) fn penalty(&self) -> Penalty {
+        match self.penalty {
+            PenaltyKind::None => Penalty::None,
+            PenaltyKind::L2 => Penalty::L2,
+            PenaltyKind::L1 => Penalty::L1,
+            PenaltyKind::Elasticnet => Penalty::ElasticNet {
+                l1_ratio: self.l1_ratio,
+            },
+        }
+    }
+
+    /// The solver of logistic / softmax regression (`kind`, for the message when the solver
+    /// does not apply).
+    pub fn linear_solver(&self, kind: ModelKind) -> Result<Solver> {
+        let smooth = matches!(self.penalty, PenaltyKind::None | PenaltyKind::L2);
+        let default = if smooth {
+            SolverKind::Lbfgs
+        } else {
+            SolverKind::Fista
+        };
+        let max_iter = self.max_iter.unwrap_or(100);
+        if self.solver == Some(SolverKind::Lbfgs) && !smooth {
+            return Err(Error::InvalidParameter(
+                "--solver lbfgs needs --penalty none or l2; use --solver fista or gd".into(),
+            ));
+        }
+        Ok(match self.solver.unwrap_or(default) {
+            SolverKind::Lbfgs => Solver::Lbfgs {
+                max_iter,
+                tol: 1e-4,
+            },
+            SolverKind::Fista => Solver::Fista {
+                max_iter,
+                tol: 1e-4,
+            },
+            SolverKind::Gd => Solver::GradientDescent {
+                learning_rate: self.lr_or(0.1),
+                epochs: self.epochs,
+                batch_size: self.batch_or(None),
+                seed: self.seed,
+            },
+            SolverKind::Exact => return Err(solver_error(SolverKind::Exact, kind)),
+        })
+    }
+}
+
+/// The refusal of a solver `kind` has none of.
+pub(super) fn solver_error(solver: SolverKind, kind: ModelKind) -> Error {
+    Error::InvalidParameter(format!(
+        "--solver {} does not apply to --model {}",
+        solver.name(),
+        kind.name()
+    ))
+}
+
+/// serde's default of `n_init` for models saved before the flag existed.
+fn one() -> usize {
+    1
+}
+
+/// The default of `hidden` (also for runs saved before the MLP existed).
+fn default_hidden() -> Vec<usize> {
+    vec![100]
+}
+
+/// A search value of `hidden`: one width (`500`) or several joined by `x` (`512x256`), as a
+/// grid already splits its values on commas.
+fn hidden_widths(name: &str, value: &ParamValue) -> Result<Vec<usize>> {
+    let text = value.to_string();
+    text.split('x')
+        .map(|w| w.trim().parse::<usize>().ok().filter(|&w| w > 0))
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| {
+            Error::InvalidParameter(format!(
+                "`{name}` cannot be `{text}`; expected widths >= 1 joined by x, e.g. 512x256"
+            ))
+        })
+}

@@ -1,0 +1,78 @@
+//! Which classic model a pipeline fits: the names `--model` takes and saved runs record.
+
+use serde::{Deserialize, Serialize};
+
+use super::options::Choice;
+
+/// The learners a [`super::Pipeline`] can fit, named as the CLI's `--model` values (and in a
+/// saved run's `model` field, kebab-case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModelKind {
+    /// k-nearest neighbours classifier (`k`, `metric`).
+    Knn,
+    /// Ordinary least squares regression (`solver` exact or gd).
+    Linear,
+    /// Ridge regression, intercept not penalised (`alpha`, `solver` exact or gd).
+    Ridge,
+    /// Least squares on polynomial features (`degree`, `alpha`).
+    Poly,
+    /// Logistic regression; multinomial (as softmax) for more than two classes, as
+    /// scikit-learn's `LogisticRegression` (`c`, `penalty`, `l1_ratio`, `solver`).
+    Logistic,
+    /// Softmax (multinomial logistic) regression (`c`, `penalty`, `l1_ratio`, `solver`).
+    Softmax,
+    /// Soft-margin linear SVM, one-vs-rest, as `LinearSVC` (`c`, `max_iter`).
+    Svm,
+    /// Multiclass SVM loss (CS231n) by mini-batch gradient descent (`alpha`, `lr`, `epochs`,
+    /// `batch_size`).
+    Multisvm,
+    /// Perceptron, one-vs-rest for several classes (`lr`, `epochs`).
+    Perceptron,
+    /// Multi-layer perceptron, as `MLPClassifier` (`hidden`, `alpha`, `lr`, `batch_size`,
+    /// `max_iter`).
+    Mlp,
+    /// k-means clustering, unsupervised (`k` clusters, `n_init`, `max_iter`, `batch_size`
+    /// for mini-batch k-means).
+    Kmeans,
+}
+
+impl ModelKind {
+    /// Whether the model predicts classes (else real values; k-means' cluster ids count as
+    /// classes).
+    pub fn is_classifier(self) -> bool {
+        !matches!(self, ModelKind::Linear | ModelKind::Ridge | ModelKind::Poly)
+    }
+}
+
+impl Choice for ModelKind {
+    const ALL: &'static [ModelKind] = &[
+        ModelKind::Knn,
+        ModelKind::Linear,
+        ModelKind::Ridge,
+        ModelKind::Poly,
+        ModelKind::Logistic,
+        ModelKind::Softmax,
+        ModelKind::Svm,
+        ModelKind::Multisvm,
+        ModelKind::Perceptron,
+        ModelKind::Mlp,
+        ModelKind::Kmeans,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            ModelKind::Knn => "knn",
+            ModelKind::Linear => "linear",
+            ModelKind::Ridge => "ridge",
+            ModelKind::Poly => "poly",
+            ModelKind::Logistic => "logistic",
+            ModelKind::Softmax => "softmax",
+            ModelKind::Svm => "svm",
+            ModelKind::Multisvm => "multisvm",
+            ModelKind::Perceptron => "perceptron",
+            ModelKind::Mlp => "mlp",
+            ModelKind::Kmeans => "kmeans",
+        }
+    }
+}
