@@ -88,7 +88,7 @@ fn accuracies_per_k(
 }
 
 /// Cross-validated accuracy of each `k` in `ks` over `folds` (see
-/// [`super::selection::KFold`] and [`super::selection::StratifiedKFold`]).
+/// [`crate::classic::selection::KFold`] and [`crate::classic::selection::StratifiedKFold`]).
 pub fn cv_scores_per_k(
     metric: Metric,
     x: ArrayView2<f64>,

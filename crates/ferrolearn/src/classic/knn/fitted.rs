@@ -26,7 +26,7 @@ fn vote(neighbours: impl Iterator<Item = usize>, counts: &mut [usize]) -> usize 
     best
 }
 
-/// A fitted [`KnnClassifier`]: the training rows, their labels and k.
+/// A fitted [`KnnClassifier`](super::KnnClassifier): the training rows, their labels and k.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FittedKnnClassifier {
     pub(super) k: usize,
@@ -83,7 +83,7 @@ impl Classifier for FittedKnnClassifier {
     }
 }
 
-/// A fitted [`KnnRegressor`].
+/// A fitted [`KnnRegressor`](super::KnnRegressor).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FittedKnnRegressor {
     pub(super) k: usize,
