@@ -6,6 +6,7 @@
 use clap::builder::{EnumValueParser, TypedValueParser};
 use clap::ValueEnum;
 use ferrolearn::classic::pipeline::{Distance, Hyper, ModelKind, PenaltyKind, Scaling, SolverKind};
+use ferrolearn::classic::svm::SvmLoss;
 
 /// The learners `--model` selects ([`ModelKind`]).
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -235,14 +236,17 @@ impl HyperArgs {
             degree: self.degree,
             c: self.c,
             penalty: self.penalty.into(),
+            loss: SvmLoss::SquaredHinge,
             l1_ratio: self.l1_ratio,
             solver: self.solver.map(SolverKind::from),
             lr: self.lr,
             epochs: self.epochs,
             batch_size: self.batch_size,
             max_iter: self.max_iter,
+            tol: None,
             hidden: self.hidden.clone(),
             scale: self.scale.into(),
+            fit_intercept: true,
             seed: self.seed,
         }
     }

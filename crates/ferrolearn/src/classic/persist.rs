@@ -22,7 +22,7 @@
 //! # Ok(()) }
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::path::Path;
 
@@ -46,6 +46,8 @@ pub const MIN_TENSOR_LEN: usize = 16;
 const TENSOR_KEY: &str = "$tensor";
 /// The format tag written in the JSON, checked on load.
 const FORMAT: &str = "ferrolearn-classic/1";
+/// How errors name a buffer of [`to_bytes`], which has no file.
+const BYTES_NAME: &str = "<saved model bytes>";
 
 /// Whether `dir` holds a model written by [`save`] (it has a [`JSON_FILE`]).
 pub fn is_saved_model(dir: &Path) -> bool {
@@ -59,16 +61,9 @@ pub fn is_saved_model(dir: &Path) -> bool {
 /// `Io` naming the file that could not be written; `InvalidData` when `value` cannot be
 /// represented (serde refuses it).
 pub fn save<T: Serialize>(dir: &Path, value: &T) -> Result<()> {
-    let mut tree = serde_json::to_value(value)
-        .map_err(|e| Error::InvalidData(format!("cannot serialize the model: {e}")))?;
-    let mut tensors = BTreeMap::new();
-    extract(&mut tree, "", &mut tensors);
     let tensors_path = dir.join(TENSORS_FILE);
-    let views = tensors
-        .iter()
-        .map(|(name, t)| Ok((name.clone(), t.view(&tensors_path)?)))
-        .collect::<Result<Vec<_>>>()?;
-    let bytes = safetensors_file::encode(&tensors_path, views, None)?;
+    let (tree, columns) = split(value)?;
+    let bytes = encode_columns(&tensors_path, &columns, None)?;
     let envelope = serde_json::json!({
         "format": FORMAT,
         "tensors_file": { "bytes": bytes.len(), "fnv1a": format!("{:016x}", fnv1a(&bytes)) },
@@ -118,6 +113,66 @@ pub fn load<T: DeserializeOwned>(dir: &Path) -> Result<T> {
     restore(&mut tree, &store, &tensors_path)?;
     serde_json::from_value(tree)
         .map_err(|e| Error::format(&json_path, format!("does not describe this model: {e}")))
+}
+
+/// `value` as one safetensors buffer: its long arrays as tensors and the rest of its JSON
+/// tree in the metadata (`format`, `value`); what Python's pickling of a fitted model holds.
+///
+/// # Errors
+/// `InvalidData` when serde cannot represent `value`.
+pub fn to_bytes<T: Serialize>(value: &T) -> Result<Vec<u8>> {
+    let (tree, columns) = split(value)?;
+    let metadata = HashMap::from([
+        ("format".to_string(), FORMAT.to_string()),
+        ("value".to_string(), tree.to_string()),
+    ]);
+    encode_columns(Path::new(BYTES_NAME), &columns, Some(metadata))
+}
+
+/// Reads a value written by [`to_bytes`].
+///
+/// # Errors
+/// `Format` when the bytes are not such a buffer or do not describe a `T`.
+pub fn from_bytes<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
+    let place = Path::new(BYTES_NAME);
+    let (_, header) = SafeTensors::read_metadata(bytes)
+        .map_err(|e| Error::format(place, format!("not a saved classic model: {e}")))?;
+    let meta = header.metadata().as_ref();
+    let field = |key: &str| meta.and_then(|m| m.get(key));
+    if field("format").map(String::as_str) != Some(FORMAT) {
+        return Err(Error::format(
+            place,
+            format!("not a saved classic model (expected format `{FORMAT}`)"),
+        ));
+    }
+    let mut tree: Value = serde_json::from_str(field("value").map_or("", String::as_str))
+        .map_err(|e| Error::format(place, format!("no readable `value`: {e}")))?;
+    let store = safetensors_file::parse(place, bytes, "not a safetensors buffer")?;
+    restore(&mut tree, &store, place)?;
+    serde_json::from_value(tree)
+        .map_err(|e| Error::format(place, format!("does not describe this model: {e}")))
+}
+
+/// `value`'s JSON tree with its long arrays replaced by references, and those arrays.
+fn split<T: Serialize>(value: &T) -> Result<(Value, BTreeMap<String, Column>)> {
+    let mut tree = serde_json::to_value(value)
+        .map_err(|e| Error::InvalidData(format!("cannot serialize the model: {e}")))?;
+    let mut columns = BTreeMap::new();
+    extract(&mut tree, "", &mut columns);
+    Ok((tree, columns))
+}
+
+/// The safetensors bytes of `columns` and `metadata`, for `file` (named in errors).
+fn encode_columns(
+    file: &Path,
+    columns: &BTreeMap<String, Column>,
+    metadata: Option<HashMap<String, String>>,
+) -> Result<Vec<u8>> {
+    let views = columns
+        .iter()
+        .map(|(name, t)| Ok((name.clone(), t.view(file)?)))
+        .collect::<Result<Vec<_>>>()?;
+    safetensors_file::encode(file, views, metadata)
 }
 
 /// A numeric array taken out of the JSON tree, as little-endian bytes.
@@ -283,6 +338,20 @@ mod tests {
         let back: crate::classic::softmax::SoftmaxModel = load(&dir).unwrap();
         assert_eq!(back, soft);
         let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_model_round_trips_through_bytes_and_other_bytes_are_refused() {
+        let x = ndarray::Array2::from_shape_fn((20, 2), |(i, j)| (i * 3 + j) as f64 * 0.25);
+        let y: ndarray::Array1<usize> = (0..20).map(|i| usize::from(i >= 10)).collect();
+        let knn = KnnClassifier::default().fit(x.view(), y.view()).unwrap();
+        let bytes = to_bytes(&knn).unwrap();
+        let back: crate::classic::knn::FittedKnnClassifier = from_bytes(&bytes).unwrap();
+        assert_eq!(back, knn);
+        let e = from_bytes::<Vec<f64>>(b"junk").unwrap_err().to_string();
+        assert!(e.contains("not a saved classic model"), "{e}");
+        let e = from_bytes::<Vec<String>>(&bytes).unwrap_err().to_string();
+        assert!(e.contains("does not describe"), "{e}");
     }
 
     #[test]

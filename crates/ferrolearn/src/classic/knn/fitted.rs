@@ -92,6 +92,11 @@ pub struct FittedKnnRegressor {
 }
 
 impl FittedKnnRegressor {
+    /// The index over the training rows.
+    pub fn index(&self) -> &KnnIndex {
+        &self.index
+    }
+
     /// The k nearest training rows of each row of `x`.
     pub fn kneighbors(&self, x: ArrayView2<f64>) -> Result<Neighbours> {
         self.index.kneighbors(x, self.k)

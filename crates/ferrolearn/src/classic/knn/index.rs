@@ -74,7 +74,7 @@ impl KnnIndex {
         }
         if k > self.n_train() {
             return Err(Error::InvalidParameter(format!(
-                "k = {k} is larger than the training set ({} rows)",
+                "k = {k} is larger than the training set (n_samples = {})",
                 self.n_train()
             )));
         }

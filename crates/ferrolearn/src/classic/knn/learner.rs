@@ -165,7 +165,7 @@ mod tests {
         .unwrap_err();
         assert!(
             e.to_string()
-                .contains("k = 3 is larger than the training set (2 rows)"),
+                .contains("k = 3 is larger than the training set (n_samples = 2)"),
             "{e}"
         );
         let m = KnnClassifier {

@@ -10,6 +10,7 @@ use super::options::{Choice, Distance, PenaltyKind, Scaling, SolverKind};
 use crate::classic::linear_solver::Solver;
 use crate::classic::penalty::Penalty;
 use crate::classic::selection::{ParamSet, ParamValue};
+use crate::classic::svm::SvmLoss;
 use crate::{Error, Result};
 
 /// Hyperparameters of every pipeline model (each uses some; the others ignore them).
@@ -31,6 +32,9 @@ pub struct Hyper {
     pub c: f64,
     /// logistic, softmax: penalty on the weights.
     pub penalty: PenaltyKind,
+    /// svm: hinge or squared hinge (default, as `LinearSVC`).
+    #[serde(default)]
+    pub loss: SvmLoss,
     /// logistic, softmax: share of L1 in the elastic-net penalty, in [0, 1].
     pub l1_ratio: f64,
     /// linear, ridge: exact (default) or gd; logistic, softmax: lbfgs (default for none/l2),
@@ -50,11 +54,19 @@ pub struct Hyper {
     /// iterations of kmeans (default 300) or its mini-batch passes (default 100), epochs of
     /// mlp (default 200).
     pub max_iter: Option<usize>,
+    /// Stopping tolerance of lbfgs / fista (largest gradient entry) and svm (default 1e-4,
+    /// scikit-learn's `tol`).
+    #[serde(default)]
+    pub tol: Option<f64>,
     /// mlp: width of each hidden layer.
     #[serde(default = "default_hidden")]
     pub hidden: Vec<usize>,
     /// Feature scaling, fitted on the training rows only.
     pub scale: Scaling,
+    /// Whether the linear models (linear, ridge, logistic, softmax, svm, perceptron) learn
+    /// an intercept; `false` fixes it at 0 (scikit-learn's `fit_intercept`).
+    #[serde(default = "yes")]
+    pub fit_intercept: bool,
     /// Seed of every random choice (split, fold shuffle, gradient-descent order).
     pub seed: u64,
 }
@@ -70,14 +82,17 @@ impl Default for Hyper {
             degree: 2,
             c: 1.0,
             penalty: PenaltyKind::L2,
+            loss: SvmLoss::SquaredHinge,
             l1_ratio: 0.5,
             solver: None,
             lr: None,
             epochs: 100,
             batch_size: None,
             max_iter: None,
+            tol: None,
             hidden: default_hidden(),
             scale: Scaling::Auto,
+            fit_intercept: true,
             seed: 0,
         }
     }
@@ -85,8 +100,8 @@ impl Default for Hyper {
 
 /// The names [`Hyper::with_params`] accepts (search grids and ranges).
 pub const PARAM_NAMES: &str =
-    "k, n_init, metric, alpha, degree, c, penalty, l1_ratio, solver, lr, \
-                               epochs, batch_size, max_iter, hidden, scale";
+    "k, n_init, metric, alpha, degree, c, penalty, loss, l1_ratio, solver, lr, \
+                               epochs, batch_size, max_iter, tol, hidden, scale, fit_intercept, seed";
 
 impl Hyper {
     /// A copy with the named parameters of a search candidate set.
@@ -110,14 +125,18 @@ impl Hyper {
             "degree" => self.degree = set.get_usize(name)?,
             "c" | "C" => self.c = set.get_f64(name)?,
             "penalty" => self.penalty = Choice::parse(name, &text)?,
+            "loss" => self.loss = Choice::parse(name, &text)?,
             "l1_ratio" => self.l1_ratio = set.get_f64(name)?,
             "solver" => self.solver = Some(Choice::parse(name, &text)?),
             "lr" => self.lr = Some(set.get_f64(name)?),
             "epochs" => self.epochs = set.get_usize(name)?,
             "batch_size" => self.batch_size = Some(set.get_usize(name)?),
             "max_iter" => self.max_iter = Some(set.get_usize(name)?),
+            "tol" => self.tol = Some(set.get_f64(name)?),
             "scale" => self.scale = Choice::parse(name, &text)?,
             "hidden" => self.hidden = hidden_widths(name, value)?,
+            "fit_intercept" => self.fit_intercept = flag(name, value)?,
+            "seed" => self.seed = set.get_usize(name)? as u64,
             _ => {
                 return Err(Error::InvalidParameter(format!(
                     "unknown hyperparameter `{name}`; known: {PARAM_NAMES}"
@@ -139,6 +158,11 @@ impl Hyper {
             Some(n) => Some(n),
             None => default,
         }
+    }
+
+    /// The stopping tolerance of lbfgs, fista and svm: `tol`, 1e-4 by default.
+    pub(super) fn tol_or_default(&self) -> f64 {
+        self.tol.unwrap_or(1e-4)
     }
 
     /// The penalty of logistic / softmax regression.
@@ -163,20 +187,15 @@ impl Hyper {
             SolverKind::Fista
         };
         let max_iter = self.max_iter.unwrap_or(100);
+        let tol = self.tol_or_default();
         if self.solver == Some(SolverKind::Lbfgs) && !smooth {
             return Err(Error::InvalidParameter(
                 "--solver lbfgs needs --penalty none or l2; use --solver fista or gd".into(),
             ));
         }
         Ok(match self.solver.unwrap_or(default) {
-            SolverKind::Lbfgs => Solver::Lbfgs {
-                max_iter,
-                tol: 1e-4,
-            },
-            SolverKind::Fista => Solver::Fista {
-                max_iter,
-                tol: 1e-4,
-            },
+            SolverKind::Lbfgs => Solver::Lbfgs { max_iter, tol },
+            SolverKind::Fista => Solver::Fista { max_iter, tol },
             SolverKind::Gd => Solver::GradientDescent {
                 learning_rate: self.lr_or(0.1),
                 epochs: self.epochs,
@@ -195,6 +214,22 @@ pub(super) fn solver_error(solver: SolverKind, kind: ModelKind) -> Error {
         solver.name(),
         kind.name()
     ))
+}
+
+/// A yes/no value: `1`/`0` or `true`/`false`.
+fn flag(name: &str, value: &ParamValue) -> Result<bool> {
+    match value.to_string().to_ascii_lowercase().as_str() {
+        "1" | "true" => Ok(true),
+        "0" | "false" => Ok(false),
+        text => Err(Error::InvalidParameter(format!(
+            "`{name}` cannot be `{text}`; expected true or false"
+        ))),
+    }
+}
+
+/// serde's default of `fit_intercept` for models saved before it existed.
+fn yes() -> bool {
+    true
 }
 
 /// serde's default of `n_init` for models saved before the flag existed.

@@ -19,7 +19,7 @@ use crate::classic::mlp::MlpClassifier;
 use crate::classic::multiclass_svm::MulticlassSvm;
 use crate::classic::perceptron::Perceptron;
 use crate::classic::softmax::SoftmaxRegression;
-use crate::classic::svm::LinearSvm;
+use crate::classic::svm::{LinearSvm, SvmIntercept};
 use crate::classic::{FitClassifier, FitRegressor};
 use crate::{Error, Result};
 
@@ -115,7 +115,7 @@ impl Pipeline {
                     c: h.c,
                     penalty: h.penalty(),
                     solver: h.linear_solver(self.kind)?,
-                    fit_intercept: true,
+                    fit_intercept: h.fit_intercept,
                 }
                 .fit(x, y)?,
             ),
@@ -124,15 +124,22 @@ impl Pipeline {
                     c: h.c,
                     penalty: h.penalty(),
                     solver: h.linear_solver(self.kind)?,
-                    fit_intercept: true,
+                    fit_intercept: h.fit_intercept,
                 }
                 .fit(x, y)?,
             ),
             ModelKind::Svm => FittedModel::Svm(
                 LinearSvm {
                     c: h.c,
+                    loss: h.loss,
+                    tol: h.tol_or_default(),
                     max_iter: h.max_iter.unwrap_or(1000),
                     seed: h.seed,
+                    intercept: if h.fit_intercept {
+                        LinearSvm::default().intercept
+                    } else {
+                        SvmIntercept::None
+                    },
                     ..LinearSvm::default()
                 }
                 .fit(x, y)?,
@@ -153,6 +160,7 @@ impl Pipeline {
                     learning_rate: h.lr_or(1.0),
                     epochs: h.epochs,
                     seed: h.seed,
+                    fit_intercept: h.fit_intercept,
                     ..Perceptron::default()
                 }
                 .fit(x, y)?,
@@ -187,13 +195,16 @@ impl Pipeline {
             _ => h.alpha.unwrap_or(0.0),
         };
         Ok(match (self.kind, h.solver) {
-            (ModelKind::Linear, None | Some(SolverKind::Exact)) => {
-                FittedModel::Linear(LinearRegression::default().fit(x, y)?)
-            }
+            (ModelKind::Linear, None | Some(SolverKind::Exact)) => FittedModel::Linear(
+                LinearRegression {
+                    fit_intercept: h.fit_intercept,
+                }
+                .fit(x, y)?,
+            ),
             (ModelKind::Ridge, None | Some(SolverKind::Exact)) => FittedModel::Linear(
                 Ridge {
                     alpha,
-                    fit_intercept: true,
+                    fit_intercept: h.fit_intercept,
                 }
                 .fit(x, y)?,
             ),
@@ -209,7 +220,7 @@ impl Pipeline {
                         epochs: h.epochs,
                         // The GD cost is ridge's divided by n: alpha = n * weight_decay.
                         weight_decay: alpha / x.nrows().max(1) as f64,
-                        fit_intercept: true,
+                        fit_intercept: h.fit_intercept,
                         seed: h.seed,
                     }
                     .fit(x, y)?,

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::classic::svm::SvmLoss;
 use crate::{Error, Result};
 
 /// An option chosen by name: the CLI's flag values, the values of a search grid and the
@@ -118,6 +119,18 @@ impl Choice for SolverKind {
             SolverKind::Lbfgs => "lbfgs",
             SolverKind::Fista => "fista",
             SolverKind::Gd => "gd",
+        }
+    }
+}
+
+impl Choice for SvmLoss {
+    const ALL: &'static [SvmLoss] = &[SvmLoss::SquaredHinge, SvmLoss::Hinge];
+
+    /// scikit-learn's `loss` names.
+    fn name(self) -> &'static str {
+        match self {
+            SvmLoss::SquaredHinge => "squared_hinge",
+            SvmLoss::Hinge => "hinge",
         }
     }
 }
