@@ -286,7 +286,7 @@ fn bad_model_input_gets_one_line_errors() {
             "--data",
             &tabular("iris.csv"),
         ],
-        &["k = 500", "training set (120 rows)"],
+        &["k = 500", "training set (n_samples = 120)"],
     );
     fails(
         &[
