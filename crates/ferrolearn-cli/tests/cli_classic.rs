@@ -298,7 +298,7 @@ fn bad_model_input_gets_one_line_errors() {
             "--data",
             &tabular("iris.csv"),
         ],
-        &["k = 150", "120 rows"],
+        &["k = 150", "n_samples = 120"],
     );
     let data = dir.file("d.csv", "a,b,target\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n");
     let model = dir.path("m");
