@@ -23,7 +23,7 @@ class StandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         s = state(self._fitted)
         self.mean_ = np.asarray(s["mean"]) if self.with_mean else None
         self.scale_ = np.asarray(s["scale"]) if self.with_std else None
-        self.var_ = X.var(axis=0) if self.with_std else None
+        self.var_ = _variances(X, self.scale_) if self.with_std else None
         self.n_samples_seen_ = X.shape[0]
         return self
 
@@ -34,6 +34,16 @@ class StandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def inverse_transform(self, X):
         check_is_fitted(self)
         return self._fitted.inverse_transform(check_X(self, X, reset=False))
+
+
+def _variances(X, scale):
+    """The columns' population variances: `scale**2`, except where the scale is 1, which a
+    column of zero variance also gets (only those columns are recomputed)."""
+    var = scale**2
+    ones = scale == 1.0
+    if ones.any():
+        var[ones] = X[:, ones].var(axis=0)
+    return var
 
 
 class MinMaxScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):

@@ -126,6 +126,8 @@ pub fn run(args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result<Exi
         let test = split.test.as_ref().map(score).transpose()?;
         (fitted, seconds, train, test)
     };
+    // Predicting and scoring the test rows (and the training rows with --train-score).
+    let score_seconds = start.elapsed().as_secs_f64() - seconds;
     let warnings: Vec<String> = fit_warning(&pipeline, &fitted.model).into_iter().collect();
     print_warnings(&warnings);
     let saved = SavedModel {
@@ -143,7 +145,7 @@ pub fn run(args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result<Exi
     if let Some(dir) = &args.out {
         classic_saved::save(&saved, dir)?;
     }
-    report(&args, &split, &saved, seconds, &warnings)?;
+    report(&args, &split, &saved, [seconds, score_seconds], &warnings)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -204,13 +206,13 @@ fn finish(train: Table, test: Option<Table>, labels: Option<ClassLabels>) -> any
     })
 }
 
-/// Prints the text report or the JSON object (with the convergence `warnings`, already on
-/// stderr).
+/// Prints the text report or the JSON object (with the seconds spent fitting and scoring, and
+/// the convergence `warnings`, already on stderr).
 fn report(
     args: &Args,
     split: &Split,
     saved: &SavedModel,
-    seconds: f64,
+    [seconds, score_seconds]: [f64; 2],
     warnings: &[String],
 ) -> anyhow::Result<()> {
     let n_test = split.test.as_ref().map_or(0, |t| t.x.nrows());
@@ -225,6 +227,7 @@ fn report(
             "train": saved.train,
             "test": saved.test,
             "fit_seconds": seconds,
+            "score_seconds": score_seconds,
             "warnings": warnings,
             "out": args.out.as_deref().map(Path::display).map(|d| d.to_string()),
         });
