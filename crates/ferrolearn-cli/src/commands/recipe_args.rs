@@ -2,9 +2,7 @@
 //! settings, weight-decay exclusion, the moving average of weights, test-time augmentation at
 //! the end, a time budget and a test-image limit.
 
-use anyhow::bail;
-use ferrolearn::train::budget::parse_duration;
-use ferrolearn::train::{EmaConfig, ScheduleConfig, TrainConfig, Tta};
+use ferrolearn::train::Tta;
 
 /// Test-time augmentation choices (`--tta`).
 #[derive(Clone, Copy, clap::ValueEnum, PartialEq, Eq)]
@@ -27,19 +25,6 @@ impl From<TtaArg> for Tta {
     }
 }
 
-/// The per-step schedules (`--schedule` values beyond the per-epoch ones).
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum PerStep {
-    /// Linear warm-up then linear decay.
-    WarmupLinear,
-    /// Linear warm-up then cosine decay.
-    WarmupCosine,
-    /// PyTorch's OneCycleLR.
-    OneCycle,
-    /// Multiply by --gamma at fractions of the run.
-    MultiStep,
-}
-
 /// Flags of the fast-training recipe, flattened into `ferrolearn train`'s.
 #[derive(clap::Args)]
 pub struct RecipeArgs {
@@ -58,13 +43,13 @@ pub struct RecipeArgs {
     pub(super) warmup_start: f64,
     /// multi-step: fractions of the run where the rate is multiplied by --gamma.
     #[arg(long, value_delimiter = ',', default_value = "0.5,0.75")]
-    milestones: Vec<f64>,
+    pub(super) milestones: Vec<f64>,
     /// one-cycle: the first rate is --lr divided by this.
     #[arg(long, default_value_t = 25.0)]
-    div_factor: f64,
+    pub(super) div_factor: f64,
     /// one-cycle: the last rate is the first divided by this.
     #[arg(long, default_value_t = 1e4)]
-    final_div_factor: f64,
+    pub(super) final_div_factor: f64,
     /// No weight decay on parameters with at most one dimension (biases, batch-norm scales).
     #[arg(long)]
     pub(super) no_decay_norm_bias: bool,
@@ -95,65 +80,8 @@ pub struct RecipeArgs {
     /// Fit the number of steps so training and the final evaluation end inside this budget
     /// (e.g. 30m, 2h, 90s); --epochs then only sets the provisional length of the first steps.
     #[arg(long, value_name = "DURATION")]
-    time_budget: Option<String>,
+    pub(super) time_budget: Option<String>,
     /// Evaluate only the first N test images at the end.
     #[arg(long, value_name = "N")]
-    test_limit: Option<usize>,
-}
-
-impl RecipeArgs {
-    /// The per-step schedule `kind` with these flags' settings (`gamma`: multi-step's factor).
-    pub fn schedule(&self, kind: PerStep, gamma: f64) -> anyhow::Result<ScheduleConfig> {
-        Ok(match kind {
-            PerStep::WarmupLinear => ScheduleConfig::WarmupLinear {
-                warmup: self.warmup.unwrap_or(0.23),
-                final_factor: self.final_lr_factor.unwrap_or(0.07),
-                start_factor: self.warmup_start,
-            },
-            PerStep::WarmupCosine => ScheduleConfig::WarmupCosine {
-                warmup: self.warmup.unwrap_or(0.05),
-                final_factor: self.final_lr_factor.unwrap_or(0.0),
-                start_factor: self.warmup_start,
-            },
-            PerStep::OneCycle => ScheduleConfig::OneCycle {
-                pct_start: self.warmup.unwrap_or(0.3),
-                div_factor: self.div_factor,
-                final_div_factor: self.final_div_factor,
-                cosine: true,
-            },
-            PerStep::MultiStep => {
-                if self.milestones.is_empty() {
-                    bail!("--milestones needs at least one fraction of the run");
-                }
-                ScheduleConfig::MultiStep {
-                    milestones: self.milestones.clone(),
-                    gamma,
-                }
-            }
-        })
-    }
-
-    /// Writes these settings into `config` (checked when the trainer is built).
-    pub fn apply(&self, config: &mut TrainConfig) -> anyhow::Result<()> {
-        config.label_smoothing = self.label_smoothing;
-        config.no_decay_norm_bias = self.no_decay_norm_bias;
-        config.norm_bias_grad_scale = self.norm_bias_grad_scale;
-        config.whitening_bias_epochs = self.whitening_bias_epochs;
-        if self.ema_lookahead && self.ema_decay.is_none() {
-            bail!("--ema-lookahead needs --ema-decay (airbench: 0.774 with --ema-every 5)");
-        }
-        config.ema = self.ema_decay.map(|decay| EmaConfig {
-            decay,
-            every: self.ema_every,
-            lookahead: self.ema_lookahead,
-        });
-        config.final_tta = self.tta.into();
-        config.time_budget_s = self
-            .time_budget
-            .as_deref()
-            .map(parse_duration)
-            .transpose()?;
-        config.test_limit = self.test_limit;
-        Ok(())
-    }
+    pub(super) test_limit: Option<usize>,
 }

@@ -9,19 +9,16 @@ use std::time::Instant;
 
 use anyhow::{bail, Context as _};
 use clap::ValueEnum;
-use ferrolearn::data::{load, Dataset, DatasetName, PaddingMode};
-use ferrolearn::nn::models::{lenet5, mlp, named};
-use ferrolearn::nn::spec::ModelSpec;
-use ferrolearn::nn::ActivationKind;
+use ferrolearn::data::{load, DatasetName, PaddingMode};
 use ferrolearn::train::budget::WallClock;
 use ferrolearn::train::memory::{available_memory, check_memory};
 use ferrolearn::train::{
-    fresh_run_dir, CheckpointEvery, OptimizerConfig, ScheduleConfig, StopReason, TrainConfig,
+    fresh_run_dir, CheckpointEvery, RunData, Spelling, StopReason, TrainConfig, TrainOptions,
     Trainer,
 };
 use ferrolearn::viz::plot_training_curves;
 
-use super::recipe_args::{PerStep, RecipeArgs};
+use super::recipe_args::RecipeArgs;
 use super::train_progress::{curves, Progress};
 use super::train_start::{extend_or_report, start_or_resume, Start};
 
@@ -43,21 +40,6 @@ pub enum ModelName {
     /// fastnet with airbench94's patch-whitening stem, identity-initialised convolutions and
     /// frozen batch-norm scales: the time-to-accuracy model (`--time-budget 30m`).
     Airbench,
-}
-
-impl ModelName {
-    /// The built-in model's name for `nn::models::named` (ResNets carry their depth).
-    fn library_name(self, depth: usize) -> String {
-        match self {
-            ModelName::Lenet5 => "lenet5".into(),
-            ModelName::Mlp => "mlp".into(),
-            ModelName::Resnet20 => format!("resnet{depth}"),
-            ModelName::Alexnet => "alexnet".into(),
-            ModelName::Inception => "inception".into(),
-            ModelName::Fastnet => "fastnet".into(),
-            ModelName::Airbench => "airbench".into(),
-        }
-    }
 }
 
 /// Optimizers `--optimizer` names.
@@ -164,10 +146,10 @@ pub struct Args {
     pub(super) weight_decay: f64,
     /// L1 penalty on weights, added to the loss.
     #[arg(long, default_value_t = 0.0)]
-    l1: f64,
+    pub(super) l1: f64,
     /// L2 penalty on weights (`l2/2 * sum w^2`), added to the loss.
     #[arg(long, default_value_t = 0.0)]
-    l2: f64,
+    pub(super) l2: f64,
     /// Learning-rate schedule.
     #[arg(long, value_enum, default_value = "none")]
     pub(super) schedule: ScheduleName,
@@ -260,14 +242,13 @@ pub struct Args {
 }
 
 /// Trains, then reports the test accuracy.
-pub fn run(mut args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result<ExitCode> {
-    super::model_recipe::apply(&mut args, matches);
-    super::train_flags::refuse_unused(&args, matches)?;
+pub fn run(args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result<ExitCode> {
+    let options = super::train_options::options(&args, matches)?.resolve(Spelling::Flags)?;
     let run_start = Instant::now();
     let out = match &args.out {
         Some(dir) => dir.clone(),
-        None if args.resume => default_run_dir(&args),
-        None => fresh_run_dir(&default_run_dir(&args)),
+        None if args.resume => default_run_dir(&options, args.dataset),
+        None => fresh_run_dir(&default_run_dir(&options, args.dataset)),
     };
     let start = start_or_resume(&args, &out)?;
     let prior = match &start {
@@ -280,44 +261,27 @@ pub fn run(mut args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result
         None => args.dataset,
     };
     let sets = load(dataset, args.data_dir.as_deref())?;
-    let limit = prior.map_or(args.limit, |c| c.train_limit);
-    let mut train = sets.train;
-    if let Some(limit) = limit {
-        if limit == 0 {
-            bail!("--limit must be >= 1, got 0: it would leave no training images");
-        }
-        train = train.subset(&(0..limit.min(train.len())).collect::<Vec<_>>());
-    }
-    if train.is_empty() {
-        bail!("the {dataset} training set is empty: nothing to train on");
-    }
-    if sets.test.is_empty() {
-        bail!("the {dataset} test set is empty: nothing to evaluate the model on");
-    }
-    let (val_fraction, seed) =
-        prior.map_or((args.val_fraction, args.seed), |c| (c.val_fraction, c.seed));
-    let (train, val) = if val_fraction > 0.0 {
-        let images = train.len();
-        let (t, v) = train
-            .split_validation(val_fraction, seed)
-            .context("--val-fraction")?;
-        if t.is_empty() || v.is_empty() {
-            bail!(
-                "--val-fraction {val_fraction} of {images} training images leaves {} for training and {} for validation: use more images (--limit) or another fraction (0 for none)",
-                t.len(),
-                v.len()
-            );
-        }
-        (t, Some(v))
-    } else {
-        (train, None)
-    };
+    let limit = prior.map_or(options.limit, |c| c.train_limit);
+    let (val_fraction, seed) = prior.map_or((options.val_fraction(), options.seed()), |c| {
+        (c.val_fraction, c.seed)
+    });
+    let RunData { train, val, test } = RunData::new(
+        sets,
+        dataset.as_str(),
+        limit,
+        val_fraction,
+        seed,
+        Spelling::Flags,
+    )?;
     let resumed = matches!(start, Start::Resume(_));
     let mut trainer = match start {
         Start::Resume(t) => *t,
         Start::Restart(c) => Trainer::new(fits_in_memory(*c, train.len())?, &train)?,
         Start::Fresh => Trainer::new(
-            fits_in_memory(config_from(&args, &train)?, train.len())?,
+            fits_in_memory(
+                options.config(dataset.as_str(), &train, Spelling::Flags)?,
+                train.len(),
+            )?,
             &train,
         )?,
     };
@@ -337,14 +301,12 @@ pub fn run(mut args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result
             config.dataset,
             train.len(),
             val.as_ref().map_or(0, |v| v.len()),
-            sets.test.len(),
+            test.len(),
             out.display()
         );
         eprint!("{}", trainer.model());
     }
-    let test_images = config
-        .test_limit
-        .map_or(sets.test.len(), |n| n.min(sets.test.len()));
+    let test_images = config.test_limit.map_or(test.len(), |n| n.min(test.len()));
     trainer.set_budget_clock(Box::new(WallClock(run_start)), test_images);
     let title = format!("{} on {}", config.model_name, config.dataset);
     let mut observer = Progress::new(args.json, config.epochs).drawing_curves(
@@ -366,7 +328,7 @@ pub fn run(mut args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result
         );
         return Ok(ExitCode::from(130));
     }
-    let test = trainer.evaluate_final(&sets.test)?;
+    let test = trainer.evaluate_final(&test)?;
     let seconds_used = run_start.elapsed().as_secs_f64();
     let history = trainer.history();
     plot_training_curves(out.join("curves.png"), &curves(history), &title)?;
@@ -456,112 +418,7 @@ fn stop_on_signals() -> anyhow::Result<Arc<AtomicBool>> {
     Ok(flag)
 }
 
-fn default_run_dir(args: &Args) -> PathBuf {
-    let model = if args.model_file.is_some() {
-        "custom"
-    } else {
-        &args.model.library_name(args.depth)
-    };
-    Path::new("runs").join(format!("{model}-{}", args.dataset.as_str()))
-}
-
-/// The run's definition from the flags and the training split (input shape, classes).
-fn config_from(args: &Args, train: &Dataset) -> anyhow::Result<TrainConfig> {
-    if !(0.0..1.0).contains(&args.val_fraction) {
-        bail!(
-            "--val-fraction must be in [0, 1), got {}",
-            args.val_fraction
-        );
-    }
-    if args.epochs == 0 {
-        bail!("--epochs must be >= 1");
-    }
-    let num_classes = train.num_classes();
-    let (model_name, model) = match &args.model_file {
-        Some(path) => ("custom".to_string(), ModelSpec::from_file(path)?),
-        None => match args.model {
-            ModelName::Lenet5 => ("lenet5".to_string(), lenet5(num_classes)),
-            ModelName::Resnet20
-            | ModelName::Alexnet
-            | ModelName::Inception
-            | ModelName::Fastnet
-            | ModelName::Airbench => {
-                let name = args.model.library_name(args.depth);
-                let spec = named(&name, num_classes)?;
-                (name, spec)
-            }
-            ModelName::Mlp => {
-                let Some(activation) = ActivationKind::from_name(&args.activation) else {
-                    bail!(
-                        "unknown activation {:?}: use relu, leaky_relu, elu, selu, sigmoid, tanh or softplus",
-                        args.activation
-                    );
-                };
-                let spec = mlp(
-                    &args.hidden,
-                    activation,
-                    args.dropout,
-                    args.batch_norm,
-                    num_classes,
-                );
-                ("mlp".to_string(), spec)
-            }
-        },
-    };
-    let (lr, weight_decay) = (args.lr, args.weight_decay);
-    let optimizer = match args.optimizer {
-        OptimizerName::Sgd => OptimizerConfig::Sgd {
-            lr,
-            momentum: args.momentum,
-            nesterov: args.nesterov,
-            weight_decay,
-        },
-        OptimizerName::Adam => OptimizerConfig::Adam { lr, weight_decay },
-        OptimizerName::Adamw => OptimizerConfig::Adamw { lr, weight_decay },
-        OptimizerName::Adagrad => OptimizerConfig::Adagrad { lr, weight_decay },
-        OptimizerName::Rmsprop => OptimizerConfig::Rmsprop { lr, weight_decay },
-    };
-    let schedule = match args.schedule {
-        ScheduleName::None => ScheduleConfig::Constant,
-        ScheduleName::Step => ScheduleConfig::Step {
-            step_size: args.step_size,
-            gamma: args.gamma,
-        },
-        ScheduleName::Cosine => ScheduleConfig::Cosine {
-            t_max: args.epochs,
-            eta_min: 0.0,
-        },
-        ScheduleName::Exponential => ScheduleConfig::Exponential { gamma: args.gamma },
-        ScheduleName::Plateau => ScheduleConfig::Plateau {
-            factor: args.gamma,
-            patience: args.plateau_patience,
-        },
-        ScheduleName::WarmupLinear => args.recipe.schedule(PerStep::WarmupLinear, args.gamma)?,
-        ScheduleName::WarmupCosine => args.recipe.schedule(PerStep::WarmupCosine, args.gamma)?,
-        ScheduleName::OneCycle => args.recipe.schedule(PerStep::OneCycle, args.gamma)?,
-        ScheduleName::MultiStep => args.recipe.schedule(PerStep::MultiStep, args.gamma)?,
-    };
-    let mut config = TrainConfig {
-        train_limit: args.limit,
-        epochs: args.epochs,
-        batch_size: args.batch_size,
-        optimizer,
-        schedule,
-        val_fraction: args.val_fraction,
-        patience: args.patience,
-        clip_norm: args.clip_norm,
-        l1: args.l1,
-        l2: args.l2,
-        augment_crop_padding: args.crop_padding,
-        augment_padding_mode: args.padding_mode.into(),
-        augment_flip: args.augment_flip,
-        augment_alternating_flip: args.alternating_flip,
-        augment_cutout: args.cutout,
-        normalize: args.normalize,
-        shuffle: !args.no_shuffle,
-        seed: args.seed,
-        ..TrainConfig::new(&model_name, model, args.dataset.as_str(), train)
-    };
-    args.recipe.apply(&mut config)?;
-    Ok(config)
+/// `runs/MODEL-DATASET` (`custom` for a model file).
+fn default_run_dir(options: &TrainOptions, dataset: DatasetName) -> PathBuf {
+    Path::new("runs").join(format!("{}-{}", options.model_name(), dataset.as_str()))
 }

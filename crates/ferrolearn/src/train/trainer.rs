@@ -12,7 +12,7 @@ use super::averaged;
 use super::budget::{BudgetCosts, Clock, Measured, SpeedProbe, TimeBudget, WallClock};
 use super::checkpoint_every::{CheckpointClock, CheckpointEvery};
 use super::config::TrainConfig;
-use super::evaluate::{evaluate, evaluate_with, first_items, Evaluation};
+use super::evaluate::{class_probabilities, evaluate_with, first_items, Evaluation};
 use super::partial_epoch::PartialEpoch;
 use super::progress::{BatchProgress, EpochRecord, StopReason, TrainObserver};
 use super::setup::{build_optimizer, check_config, norm_bias_scales};
@@ -232,19 +232,30 @@ impl Trainer {
     /// Evaluates the model (with the run's normaliser, and its averaged weights when it
     /// keeps an average) on `dataset`.
     pub fn evaluate(&mut self, dataset: &Dataset) -> Result<Evaluation> {
-        let normalizer = self.normalizer.as_ref();
-        averaged::with_averaged(self.ema.as_ref(), &mut self.model, |m| {
-            evaluate(m, dataset, normalizer)
-        })
+        self.evaluate_tta(dataset, Tta::None)
     }
 
     /// The end-of-training evaluation: [`Trainer::evaluate`] on the first `test_limit` items
     /// of `test` with the run's test-time augmentation (`final_tta`).
     pub fn evaluate_final(&mut self, test: &Dataset) -> Result<Evaluation> {
         let test = first_items(test, self.config.test_limit);
-        let (normalizer, tta) = (self.normalizer.as_ref(), self.config.final_tta);
+        self.evaluate_tta(&test, self.config.final_tta)
+    }
+
+    /// [`Trainer::evaluate`] with the test-time augmentation `tta`.
+    pub fn evaluate_tta(&mut self, dataset: &Dataset, tta: Tta) -> Result<Evaluation> {
+        let normalizer = self.normalizer.as_ref();
         averaged::with_averaged(self.ema.as_ref(), &mut self.model, |m| {
-            evaluate_with(m, &test, normalizer, tta)
+            evaluate_with(m, dataset, normalizer, tta)
+        })
+    }
+
+    /// The class probabilities of every item of `dataset` ([`class_probabilities`]), row-major
+    /// `[N, classes]`, with the weights evaluation uses and the run's normaliser.
+    pub fn probabilities(&mut self, dataset: &Dataset, tta: Tta) -> Result<Vec<f32>> {
+        let normalizer = self.normalizer.as_ref();
+        averaged::with_averaged(self.ema.as_ref(), &mut self.model, |m| {
+            class_probabilities(m, dataset, normalizer, tta)
         })
     }
 
