@@ -9,6 +9,7 @@ use pyo3::prelude::*;
 mod arrays;
 mod classic;
 mod errors;
+mod network;
 
 /// The library allocates and frees large arrays at every solver iteration; mimalloc keeps
 /// those pages mapped instead of returning them to the kernel after each free (as the CLI
@@ -26,6 +27,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     // SAFETY: sets a plain integer option; mimalloc reads options atomically.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
     classic::register(m)?;
+    network::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -11,10 +11,9 @@ use anyhow::{bail, Context as _};
 use clap::ValueEnum;
 use ferrolearn::data::{load, DatasetName, PaddingMode};
 use ferrolearn::train::budget::WallClock;
-use ferrolearn::train::memory::{available_memory, check_memory};
+use ferrolearn::train::memory::check_run_fits;
 use ferrolearn::train::{
-    fresh_run_dir, CheckpointEvery, RunData, Spelling, StopReason, TrainConfig, TrainOptions,
-    Trainer,
+    fresh_run_dir, CheckpointEvery, RunData, Spelling, StopReason, TrainOptions, Trainer,
 };
 use ferrolearn::viz::plot_training_curves;
 
@@ -276,14 +275,15 @@ pub fn run(args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result<Exi
     let resumed = matches!(start, Start::Resume(_));
     let mut trainer = match start {
         Start::Resume(t) => *t,
-        Start::Restart(c) => Trainer::new(fits_in_memory(*c, train.len())?, &train)?,
-        Start::Fresh => Trainer::new(
-            fits_in_memory(
-                options.config(dataset.as_str(), &train, Spelling::Flags)?,
-                train.len(),
-            )?,
-            &train,
-        )?,
+        Start::Restart(c) => {
+            check_run_fits(&c, train.len())?;
+            Trainer::new(*c, &train)?
+        }
+        Start::Fresh => {
+            let config = options.config(dataset.as_str(), &train, Spelling::Flags)?;
+            check_run_fits(&config, train.len())?;
+            Trainer::new(config, &train)?
+        }
     };
     if resumed {
         extend_or_report(&mut trainer, &args, matches, &out)?;
@@ -386,22 +386,6 @@ pub fn run(args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result<Exi
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Refuses a run that would not fit in the machine's available memory, before its model is
-/// built (a batch holds at most the `images` of the training set).
-fn fits_in_memory(config: TrainConfig, images: usize) -> anyhow::Result<TrainConfig> {
-    if let Some(available) = available_memory() {
-        let batch_size = config.batch_size.min(images);
-        check_memory(
-            &TrainConfig {
-                batch_size,
-                ..config.clone()
-            },
-            available,
-        )?;
-    }
-    Ok(config)
 }
 
 /// A flag that SIGINT and SIGTERM set (the trainer then checkpoints after the current step

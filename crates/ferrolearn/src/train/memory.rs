@@ -65,6 +65,23 @@ pub fn estimate_memory(config: &TrainConfig) -> Result<MemoryEstimate> {
     })
 }
 
+/// Refuses a run that would not fit in the machine's available memory (when the machine
+/// says how much that is), before its model is built; a batch holds at most the `images`
+/// of the training set.
+pub fn check_run_fits(config: &TrainConfig, images: usize) -> Result<()> {
+    if let Some(available) = available_memory() {
+        let batch_size = config.batch_size.min(images);
+        check_memory(
+            &TrainConfig {
+                batch_size,
+                ..config.clone()
+            },
+            available,
+        )?;
+    }
+    Ok(())
+}
+
 /// Refuses a run whose estimate exceeds `available` bytes, saying so in GiB and naming the
 /// layer needing the most.
 pub fn check_memory(config: &TrainConfig, available: u64) -> Result<MemoryEstimate> {
