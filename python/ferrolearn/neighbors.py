@@ -33,7 +33,35 @@ def _check_weights(weights):
 
 
 class _Neighbours:
-    """`kneighbors` of both kNN estimators."""
+    """What both kNN estimators share: scikit-learn's parameters, the fitted attributes of
+    the search, and `kneighbors`."""
+
+    def __init__(
+        self,
+        n_neighbors=5,
+        *,
+        weights="uniform",
+        algorithm="auto",
+        leaf_size=30,
+        p=2,
+        metric="minkowski",
+        metric_params=None,
+        n_jobs=None,
+    ):
+        self.n_neighbors = n_neighbors
+        self.weights = weights
+        self.algorithm = algorithm
+        self.leaf_size = leaf_size
+        self.p = p
+        self.metric = metric
+        self.metric_params = metric_params
+        self.n_jobs = n_jobs
+
+    def _remember(self, X, metric):
+        """The training rows (for `kneighbors()`) and the attributes scikit-learn sets."""
+        self._fit_X = X
+        self.n_samples_fit_ = X.shape[0]
+        self.effective_metric_ = "euclidean" if metric == "l2" else "manhattan"
 
     def kneighbors(self, X=None, n_neighbors=None, return_distance=True):
         """The nearest training rows of each row of `X`: distances and indices, ordered by
@@ -60,35 +88,12 @@ class KNeighborsClassifier(_Neighbours, PipelineClassifier):
 
     _kind = "knn"
 
-    def __init__(
-        self,
-        n_neighbors=5,
-        *,
-        weights="uniform",
-        algorithm="auto",
-        leaf_size=30,
-        p=2,
-        metric="minkowski",
-        metric_params=None,
-        n_jobs=None,
-    ):
-        self.n_neighbors = n_neighbors
-        self.weights = weights
-        self.algorithm = algorithm
-        self.leaf_size = leaf_size
-        self.p = p
-        self.metric = metric
-        self.metric_params = metric_params
-        self.n_jobs = n_jobs
-
     def _params(self):
         _check_weights(self.weights)
         return {"k": self.n_neighbors, "metric": _distance(self.metric, self.p)}
 
     def _read_state(self, X):
-        self._fit_X = X
-        self.n_samples_fit_ = X.shape[0]
-        self.effective_metric_ = "euclidean" if _distance(self.metric, self.p) == "l2" else "manhattan"
+        self._remember(X, _distance(self.metric, self.p))
 
     def predict_proba(self, X):
         check_is_fitted(self)
@@ -101,36 +106,13 @@ class KNeighborsClassifier(_Neighbours, PipelineClassifier):
 class KNeighborsRegressor(_Neighbours, RegressorMixin, BaseEstimator):
     """Regressor predicting the mean target of the `n_neighbors` nearest training rows."""
 
-    def __init__(
-        self,
-        n_neighbors=5,
-        *,
-        weights="uniform",
-        algorithm="auto",
-        leaf_size=30,
-        p=2,
-        metric="minkowski",
-        metric_params=None,
-        n_jobs=None,
-    ):
-        self.n_neighbors = n_neighbors
-        self.weights = weights
-        self.algorithm = algorithm
-        self.leaf_size = leaf_size
-        self.p = p
-        self.metric = metric
-        self.metric_params = metric_params
-        self.n_jobs = n_jobs
-
     def fit(self, X, y):
         _check_weights(self.weights)
         X, y = check_X_y(self, X, y, y_numeric=True)
         y = np.ascontiguousarray(y, dtype=np.float64)
         metric = _distance(self.metric, self.p)
         self._fitted = _native.fit_knn_regressor(int(self.n_neighbors), metric, X, y)
-        self._fit_X = X
-        self.n_samples_fit_ = X.shape[0]
-        self.effective_metric_ = "euclidean" if metric == "l2" else "manhattan"
+        self._remember(X, metric)
         return self
 
     def predict(self, X):

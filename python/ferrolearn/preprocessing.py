@@ -8,7 +8,19 @@ from ferrolearn import _native
 from ferrolearn._base import check_X, state, unsupported
 
 
-class StandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class _Scaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """`transform` and `inverse_transform` of both scalers, by their fitted native scaler."""
+
+    def transform(self, X):
+        check_is_fitted(self)
+        return self._fitted.transform(check_X(self, X, reset=False))
+
+    def inverse_transform(self, X):
+        check_is_fitted(self)
+        return self._fitted.transform(check_X(self, X, reset=False), inverse=True)
+
+
+class StandardScaler(_Scaler):
     """`(x - mean_) / scale_` per column; population standard deviation, and a column of
     zero variance keeps scale 1."""
 
@@ -27,14 +39,6 @@ class StandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.n_samples_seen_ = X.shape[0]
         return self
 
-    def transform(self, X):
-        check_is_fitted(self)
-        return self._fitted.transform(check_X(self, X, reset=False))
-
-    def inverse_transform(self, X):
-        check_is_fitted(self)
-        return self._fitted.inverse_transform(check_X(self, X, reset=False))
-
 
 def _variances(X, scale):
     """The columns' population variances: `scale**2`, except where the scale is 1, which a
@@ -46,7 +50,7 @@ def _variances(X, scale):
     return var
 
 
-class MinMaxScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class MinMaxScaler(_Scaler):
     """Each column mapped linearly onto `feature_range` by its training minimum and
     maximum; a constant column maps to the lower end."""
 
@@ -69,14 +73,6 @@ class MinMaxScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.min_ = low - self.data_min_ * self.scale_
         self.n_samples_seen_ = X.shape[0]
         return self
-
-    def transform(self, X):
-        check_is_fitted(self)
-        return self._fitted.transform(check_X(self, X, reset=False))
-
-    def inverse_transform(self, X):
-        check_is_fitted(self)
-        return self._fitted.inverse_transform(check_X(self, X, reset=False))
 
 
 class PolynomialFeatures(TransformerMixin, BaseEstimator):

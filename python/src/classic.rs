@@ -293,22 +293,15 @@ impl Fitted {
         Ok((matrix_out(py, found.distances)?, indices))
     }
 
-    /// The rows of `x` transformed by a scaler.
+    /// The rows of `x` transformed by a scaler (mapped back with `inverse`).
+    #[pyo3(signature = (x, inverse=false))]
     fn transform<'py>(
         &self,
         py: Python<'py>,
         x: PyReadonlyArray2<'py, f64>,
+        inverse: bool,
     ) -> PyResult<Bound<'py, PyArray2<f64>>> {
-        self.scale(py, x, false)
-    }
-
-    /// The rows of `x` mapped back by a scaler.
-    fn inverse_transform<'py>(
-        &self,
-        py: Python<'py>,
-        x: PyReadonlyArray2<'py, f64>,
-    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
-        self.scale(py, x, true)
+        self.scale(py, x, inverse)
     }
 
     /// The fitted state as JSON (the same tree a saved run's `classic.json` holds).
