@@ -20,7 +20,9 @@ def ferrolearn_run(epochs, threads):
     from ferrolearn import nn
 
     run = nn.train("lenet5", "mnist", epochs=epochs, val_fraction=0, threads=threads, progress=False)
-    return list(run.history["seconds"]), run.test_accuracy
+    history = run.history  # a DataFrame with pandas, else a list of dicts
+    seconds = history["seconds"] if hasattr(history, "columns") else [r["seconds"] for r in history]
+    return [float(s) for s in seconds], run.test_accuracy
 
 
 def torch_run(epochs, threads):
