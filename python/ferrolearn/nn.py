@@ -23,7 +23,7 @@ import numpy as np
 
 from ferrolearn import _native
 
-__all__ = ["train", "load", "Run", "BUILTIN_MODELS", "DATASETS"]
+__all__ = ["train", "resume", "load", "Run", "BUILTIN_MODELS", "DATASETS"]
 
 BUILTIN_MODELS = ("lenet5", "mlp", "resnet20", "alexnet", "inception", "fastnet", "airbench")
 DATASETS = ("mnist", "fashion-mnist", "cifar-10")
@@ -174,21 +174,7 @@ def train(
         if key in chosen:
             raise TypeError(f"{key} is given by the first argument, not a keyword")
     chosen.update(_model_options(model))
-    if isinstance(data, str):
-        if y is not None or test is not None:
-            raise TypeError(
-                f"a named dataset ({data!r}) brings its labels and test set: y and test are for arrays"
-            )
-        train_set, test_set = _native.Images.named(data, data_dir)
-        values = None
-    else:
-        if y is None:
-            raise TypeError("training on arrays needs their labels: train(model, X, y)")
-        train_set, values = _labelled(data, y, None, "X")
-        test_set = None
-        if test is not None:
-            X_test, y_test = test
-            test_set, _ = _labelled(X_test, y_test, values, "test images")
+    train_set, test_set, values = _data(data, y, test, data_dir)
     native = _native.train_network(
         json.dumps(chosen),
         train_set,
@@ -197,6 +183,52 @@ def train(
         threads=threads,
         progress=_callback(progress),
     )
+    return _finished(native, values, test_set, threads)
+
+
+def resume(directory, data=None, y=None, *, test=None, data_dir=None, epochs=None, threads=None, progress=True):
+    """Continues the run in `directory` from its last checkpoint (one that `train(out=...)`
+    left after Ctrl-C, or `ferrolearn train`'s) on the data it trained on: its named dataset
+    is read again when `data` is None; a run trained on arrays needs them (and `test`) again.
+    `epochs` beyond the run's extends it. With the same thread count, it ends with the
+    weights of the run uninterrupted."""
+    directory = os.fspath(directory)
+    with open(os.path.join(directory, "config.json"), encoding="utf-8") as f:
+        dataset = json.load(f)["dataset"]
+    if data is None:
+        if dataset not in DATASETS:
+            raise TypeError(
+                f"the run in {directory} trained on arrays: pass them again, nn.resume(directory, X, y)"
+            )
+        data = dataset
+    train_set, test_set, values = _data(data, y, test, data_dir)
+    native = _native.resume_network(
+        directory, train_set, epochs=epochs, threads=threads, progress=_callback(progress)
+    )
+    return _finished(native, values, test_set, threads)
+
+
+def _data(data, y, test, data_dir):
+    """The training images, the test images (or None) and the label values of `data`."""
+    if isinstance(data, str):
+        if y is not None or test is not None:
+            raise TypeError(
+                f"a named dataset ({data!r}) brings its labels and test set: y and test are for arrays"
+            )
+        train_set, test_set = _native.Images.named(data, data_dir)
+        return train_set, test_set, None
+    if y is None:
+        raise TypeError("training on arrays needs their labels: train(model, X, y)")
+    train_set, values = _labelled(data, y, None, "X")
+    test_set = None
+    if test is not None:
+        X_test, y_test = test
+        test_set, _ = _labelled(X_test, y_test, values, "test images")
+    return train_set, test_set, values
+
+
+def _finished(native, values, test_set, threads):
+    """The `Run` of a trained native run, evaluated on `test_set` when there is one."""
     run = Run(native, values)
     if test_set is not None:
         run.test_loss, run.test_accuracy = native.evaluate_final(test_set, threads=threads)

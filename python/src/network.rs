@@ -268,6 +268,79 @@ pub fn train_network(
     if let Some(dir) = &out {
         prepare_run_dir(dir, overwrite).map_err(to_py)?;
     }
+    let build = |train: &Dataset| Trainer::new(config, train);
+    fit_run(py, build, train_set, val, out, threads, progress)
+}
+
+/// Continues the run in `dir` from its last checkpoint on `train` (the images it trained
+/// on), to a larger `epochs` when given, as `ferrolearn train --resume` does: it ends with
+/// the weights of an uninterrupted run (same thread count).
+#[pyfunction]
+#[pyo3(signature = (dir, train, epochs=None, threads=None, progress=None))]
+pub fn resume_network(
+    py: Python<'_>,
+    dir: PathBuf,
+    train: &Images,
+    epochs: Option<usize>,
+    threads: Option<usize>,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<NetworkRun> {
+    let mut trainer = py.detach(|| run(|| Trainer::resume(&dir)))?;
+    let config = trainer.config().clone();
+    match epochs {
+        Some(e) if e < config.epochs => {
+            return Err(PyValueError::new_err(format!(
+                "epochs={e} is fewer than the {} epochs of the run in {}: a run can be extended, not shortened",
+                config.epochs,
+                dir.display()
+            )))
+        }
+        Some(e) => trainer.extend_epochs(e),
+        None => {}
+    }
+    let got = (train.set.item_shape(), train.set.class_names());
+    if got.0[..] != config.input_shape[..] || got.1 != config.class_names.as_slice() {
+        return Err(PyValueError::new_err(format!(
+            "the run in {} trained on {:?} images of classes {:?}; these are {:?} of {:?}",
+            dir.display(),
+            config.input_shape,
+            config.class_names,
+            got.0,
+            got.1
+        )));
+    }
+    let (train_set, val) = split_train(
+        train.set.clone(),
+        &train.name,
+        config.train_limit,
+        config.val_fraction,
+        config.seed,
+        Spelling::Keywords,
+    )
+    .map_err(to_py)?;
+    fit_run(
+        py,
+        |_: &Dataset| Ok(trainer),
+        train_set,
+        val,
+        Some(dir),
+        threads,
+        progress,
+    )
+}
+
+/// Builds the trainer (`build`, given the training split) and trains it in a rayon pool
+/// with the GIL released, reporting progress to `progress`; a `KeyboardInterrupt` (or an
+/// exception of the callable) stops it after the current step, with a checkpoint in `out`.
+fn fit_run(
+    py: Python<'_>,
+    build: impl FnOnce(&Dataset) -> ferrolearn::Result<Trainer> + Send,
+    train: Dataset,
+    val: Option<Dataset>,
+    out: Option<PathBuf>,
+    threads: Option<usize>,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<NetworkRun> {
     let pool = pool(threads)?;
     let stop = Arc::new(AtomicBool::new(false));
     let mut observer = PyProgress {
@@ -279,17 +352,19 @@ pub fn train_network(
     let (trainer, stopped) = py.detach(|| {
         pool.install(|| {
             run(|| {
-                let mut trainer = Trainer::new(config, &train_set)?;
+                let mut trainer = build(&train)?;
                 trainer.set_stop_flag(stop);
-                let stopped =
-                    trainer.fit(&train_set, val.as_ref(), out.as_deref(), &mut observer)?;
+                let stopped = trainer.fit(&train, val.as_ref(), out.as_deref(), &mut observer)?;
                 Ok((trainer, stopped))
             })
         })
     })?;
     if let Some(e) = observer.error {
         let saved = match &out {
-            Some(dir) => format!(" (checkpoint saved in {})", dir.display()),
+            Some(dir) => format!(
+                " (checkpoint saved in {}: nn.resume continues it)",
+                dir.display()
+            ),
             None => String::new(),
         };
         if e.is_instance_of::<PyKeyboardInterrupt>(py) {
@@ -420,5 +495,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Images>()?;
     m.add_class::<NetworkRun>()?;
     m.add_function(wrap_pyfunction!(train_network, m)?)?;
+    m.add_function(wrap_pyfunction!(resume_network, m)?)?;
     Ok(())
 }

@@ -1,6 +1,6 @@
 """Networks from Python: the CLI's run with the same seed, bit for bit; arrays in any label
 values; run directories shared with the CLI; options checked with the CLI's messages;
-progress reported and Ctrl-C honoured with a checkpoint."""
+progress reported, Ctrl-C honoured with a checkpoint, and resume exact."""
 
 import json
 import os
@@ -172,10 +172,23 @@ def test_progress_is_reported_and_an_interrupt_leaves_a_resumable_checkpoint(tmp
             raise KeyboardInterrupt
 
     out = tmp_path / "run"
-    with pytest.raises(KeyboardInterrupt, match=f"checkpoint saved in {out}"):
-        nn.train(
-            SMALL_CNN, X, y, epochs=3, batch_size=64, val_fraction=0, out=out, progress=interrupt
-        )
+    settings = dict(epochs=3, batch_size=64, val_fraction=0, threads=2)
+    with pytest.raises(KeyboardInterrupt, match=f"checkpoint saved in {out}: nn.resume continues it"):
+        nn.train(SMALL_CNN, X, y, out=out, progress=interrupt, **settings)
     stopped = nn.load(out)
     assert stopped.steps == 10, "stopped after the first epoch's checkpoint"
     assert len(stopped.history) == 1
+
+    # Resumed, it ends with the weights of the run uninterrupted, and can be extended.
+    with pytest.raises(TypeError, match="trained on arrays: pass them again"):
+        nn.resume(out)
+    resumed = nn.resume(out, X, y, threads=2, progress=False)
+    assert resumed.steps == 30 and resumed.stopped == "completed"
+    whole = tmp_path / "whole"
+    nn.train(SMALL_CNN, X, y, out=whole, progress=False, **settings)
+    assert (out / "model.safetensors").read_bytes() == (whole / "model.safetensors").read_bytes()
+    assert nn.resume(out, X, y, epochs=4, threads=2, progress=False).steps == 40
+    with pytest.raises(ValueError, match="epochs=2 is fewer than the 4 epochs of the run"):
+        nn.resume(out, X, y, epochs=2, progress=False)
+    with pytest.raises(ValueError, match=r"trained on \[1, 12, 12\] images"):
+        nn.resume(out, X[:, :, :8, :8], y, progress=False)
