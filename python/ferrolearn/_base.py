@@ -63,12 +63,16 @@ class PipelineClassifier(ClassifierMixin, BaseEstimator):
         """The hyperparameters under the library's names (`ferrolearn fit` flags)."""
         raise NotImplementedError
 
+    def _params_for(self, y):
+        """The hyperparameters of a fit on labels `y` (only class weights look at them)."""
+        return self._params()
+
     def fit(self, X, y):
         X, y = check_X_y(self, X, y)
         check_classification_targets(y)
         self.classes_, codes = np.unique(y, return_inverse=True)
         self._fitted = _native.fit_classifier(
-            self._kind, self._params(), X, codes.astype(np.int64)
+            self._kind, self._params_for(y), X, codes.astype(np.int64)
         )
         self._read_state(X)
         return self

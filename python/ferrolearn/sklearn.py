@@ -2,7 +2,14 @@
 `from ferrolearn.sklearn import KNeighborsClassifier` in place of scikit-learn's."""
 
 from ferrolearn.cluster import KMeans
-from ferrolearn.linear_model import LinearRegression, LogisticRegression, Perceptron, Ridge
+from ferrolearn.linear_model import (
+    LinearRegression,
+    LogisticRegression,
+    Perceptron,
+    Ridge,
+    SGDClassifier,
+    SGDRegressor,
+)
 from ferrolearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from ferrolearn.neural_network import MLPClassifier
 from ferrolearn.preprocessing import MinMaxScaler, PolynomialFeatures, StandardScaler
@@ -20,5 +27,7 @@ __all__ = [
     "Perceptron",
     "PolynomialFeatures",
     "Ridge",
+    "SGDClassifier",
+    "SGDRegressor",
     "StandardScaler",
 ]

@@ -259,7 +259,7 @@ impl Fitted {
         proba.map(|m| matrix_out(py, m)).transpose()
     }
 
-    /// Decision scores of the SVMs, `None` for other models.
+    /// Decision scores of the SVMs and sgd, `None` for other models.
     fn decision_function<'py>(
         &self,
         py: Python<'py>,

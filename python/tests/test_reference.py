@@ -14,8 +14,11 @@ from ferrolearn.sklearn import (
     LinearRegression,
     LinearSVC,
     LogisticRegression,
+    Perceptron,
     PolynomialFeatures,
     Ridge,
+    SGDClassifier,
+    SGDRegressor,
     StandardScaler,
 )
 
@@ -152,3 +155,47 @@ def test_linear_svc(case):
     expect(case, "coef", model.coef_.ravel())
     expect(case, "intercept", model.intercept_[0])
     expect(case, "train_accuracy", model.score(X, y))
+
+
+SGD_CASES = json.loads((REFERENCE / "sgd.json").read_text())["cases"]
+
+
+@pytest.mark.parametrize("case", SGD_CASES, ids=[c["name"] for c in SGD_CASES])
+def test_sgd(case):
+    """SGDClassifier / SGDRegressor with the case's keyword arguments: scikit-learn's
+    weights, epoch count, scores and probabilities."""
+    X, y = tensor(case["inputs"]["x"]), tensor(case["inputs"]["y"])
+    if case["op"] == "sgd_classifier":
+        model = SGDClassifier(**case["params"]).fit(X, y.astype(int))
+        expect(case, "decision", model.decision_function(X).reshape(len(X), -1))
+        if "proba" in case["outputs"]:
+            expect(case, "proba", model.predict_proba(X))
+    else:
+        model = SGDRegressor(**case["params"]).fit(X, y)
+        expect(case, "predict", model.predict(X))
+    expect(case, "coef", model.coef_)
+    expect(case, "intercept", model.intercept_)
+    assert model.n_iter_ == tensor(case["outputs"]["n_iter"])[0]
+
+
+@pytest.mark.parametrize("name", ["iris", "wine", "breast_cancer"])
+@pytest.mark.parametrize("estimator", ["hinge", "log_loss", "perceptron"])
+def test_sgd_classifiers_on_the_bundled_sets(name, estimator):
+    """On the bundled tabular sets, standardised: the same coefficients as scikit-learn's
+    SGDClassifier (hinge, log_loss) or Perceptron fitted beside it with the same
+    random_state."""
+    from sklearn import linear_model as reference_models
+    from sklearn.preprocessing import StandardScaler as ReferenceScaler
+
+    table = np.loadtxt(DATA / "tabular" / f"{name}.csv", delimiter=",", skiprows=1)
+    X, y = ReferenceScaler().fit_transform(table[:, :-1]), table[:, -1].astype(int)
+    if estimator == "perceptron":
+        ours = Perceptron(random_state=3).fit(X, y)
+        reference = reference_models.Perceptron(random_state=3).fit(X, y)
+    else:
+        ours = SGDClassifier(loss=estimator, random_state=3).fit(X, y)
+        reference = reference_models.SGDClassifier(loss=estimator, random_state=3).fit(X, y)
+    np.testing.assert_allclose(ours.coef_, reference.coef_, rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(ours.intercept_, reference.intercept_, rtol=1e-9, atol=1e-10)
+    assert ours.n_iter_ == reference.n_iter_
+    assert (ours.predict(X) == reference.predict(X)).all()

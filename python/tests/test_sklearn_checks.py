@@ -15,6 +15,8 @@ from ferrolearn.sklearn import (
     Perceptron,
     PolynomialFeatures,
     Ridge,
+    SGDClassifier,
+    SGDRegressor,
     StandardScaler,
 )
 
@@ -27,6 +29,8 @@ ESTIMATORS = [
     LinearSVC(),
     Perceptron(),
     MLPClassifier(max_iter=50),
+    SGDClassifier(),
+    SGDRegressor(),
     KMeans(n_clusters=3),
     StandardScaler(),
     MinMaxScaler(),
@@ -36,6 +40,8 @@ ESTIMATORS = [
     LogisticRegression(penalty="l1", solver="saga"),
     LinearSVC(loss="hinge", fit_intercept=False),
     Ridge(alpha=10.0, fit_intercept=False),
+    SGDClassifier(loss="log_loss", penalty="elasticnet", learning_rate="adaptive", eta0=0.1),
+    SGDRegressor(loss="huber", penalty="l1", epsilon=1.0, learning_rate="adaptive"),
     StandardScaler(with_mean=False),
     PolynomialFeatures(degree=3, include_bias=False),
 ]

@@ -41,7 +41,9 @@ enum Command {
     /// share of the k neighbours in each class) or the decision scores of the SVMs (svm:
     /// one `score` column for two classes, positive for the second, else `score_<class>`;
     /// multisvm: `score_<class>`). `--json` holds them as `probabilities` and
-    /// `decision_scores`. Perceptron, kmeans and the regressors give the prediction alone.
+    /// `decision_scores`; sgd gives decision scores, and probabilities too with --loss
+    /// log_loss or modified_huber. Perceptron, kmeans and the regressors give the prediction
+    /// alone.
     Predict(commands::predict::Args),
     /// Run a reference training workload and print its timings as JSON.
     Bench(commands::bench::Args),

@@ -194,3 +194,44 @@ fn predict_help_says_which_models_give_scores_and_how_pictures_are_framed() {
         );
     }
 }
+
+#[test]
+fn sgd_gives_probabilities_for_log_loss_and_decision_scores_for_hinge() {
+    let dir = Scratch::new("sgd-scores");
+    let three = dir.file("three.csv", THREE);
+    let classes = ["blue", "green", "red"];
+
+    // log_loss: one-vs-rest logistic scores normalised over the classes, then the scores
+    // (scikit-learn's SGDClassifier has both).
+    let logistic = fitted(&dir, "sgd", &three, &["--loss", "log_loss"]);
+    let (header, rows) = predict_csv(&dir, &logistic, &three);
+    assert_eq!(
+        header,
+        [
+            "prediction",
+            "proba_blue",
+            "proba_green",
+            "proba_red",
+            "score_blue",
+            "score_green",
+            "score_red"
+        ]
+    );
+    for row in &rows {
+        let p = numbers(&row[1..4]);
+        assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-12, "{row:?}");
+        assert_eq!(row[0], classes[argmax(&p)], "{row:?}");
+        assert_eq!(argmax(&p), argmax(&numbers(&row[4..])), "{row:?}");
+    }
+
+    // hinge (the default): no probabilities, one decision score per class.
+    let hinge = fitted(&dir, "sgd", &three, &[]);
+    let (header, rows) = predict_csv(&dir, &hinge, &three);
+    assert_eq!(
+        header,
+        ["prediction", "score_blue", "score_green", "score_red"]
+    );
+    for row in &rows {
+        assert_eq!(row[0], classes[argmax(&numbers(&row[1..]))], "{row:?}");
+    }
+}

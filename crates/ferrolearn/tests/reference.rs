@@ -22,6 +22,8 @@ mod mlp;
 mod ops;
 #[path = "reference_checks/optim.rs"]
 mod optim;
+#[path = "reference_checks/sgd.rs"]
+mod sgd;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -44,6 +46,7 @@ fn checker(family: &str) -> Option<Checker> {
         "kmeans" => Some(kmeans::check),
         "mlp" => Some(mlp::check),
         "optimizers" | "schedules" => Some(optim::check),
+        "sgd" => Some(sgd::check),
         _ => None,
     }
 }

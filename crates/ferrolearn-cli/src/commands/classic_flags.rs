@@ -24,9 +24,18 @@ fn used_by(kind: ModelKind) -> &'static [&'static str] {
             "batch_size",
             "max_iter",
         ],
-        ModelKind::Svm => &["c", "max_iter"],
+        ModelKind::Svm => &["c", "max_iter", "loss"],
         ModelKind::Multisvm => &["alpha", "lr", "epochs", "batch_size"],
         ModelKind::Perceptron => &["lr", "epochs"],
+        ModelKind::Sgd | ModelKind::SgdRegressor => &[
+            "loss",
+            "penalty",
+            "alpha",
+            "l1_ratio",
+            "lr_schedule",
+            "lr",
+            "max_iter",
+        ],
         ModelKind::Mlp => &["hidden", "alpha", "lr", "batch_size", "max_iter"],
         ModelKind::Kmeans => &["k", "n_init", "max_iter", "batch_size"],
     }
@@ -48,6 +57,8 @@ const ALL: &[&str] = &[
     "batch_size",
     "max_iter",
     "hidden",
+    "loss",
+    "lr_schedule",
 ];
 
 /// Refuses hyperparameter flags given on the command line that `kind` does not use.

@@ -15,7 +15,10 @@ fn learner_shape(kind: ModelKind, hyper: &Hyper, features: usize, classes: usize
         },
         ModelKind::Logistic | ModelKind::Softmax => LearnerShape::Logistic { classes },
         ModelKind::Svm => LearnerShape::LinearSvm { classes },
-        ModelKind::Multisvm | ModelKind::Perceptron => LearnerShape::MulticlassLinear { classes },
+        ModelKind::Multisvm | ModelKind::Perceptron | ModelKind::Sgd => {
+            LearnerShape::MulticlassLinear { classes }
+        }
+        ModelKind::SgdRegressor => LearnerShape::MulticlassLinear { classes: 1 },
         ModelKind::Kmeans => LearnerShape::KMeans { clusters: hyper.k },
         ModelKind::Mlp => {
             let widths: Vec<usize> = std::iter::once(features)

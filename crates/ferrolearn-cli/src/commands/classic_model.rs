@@ -5,8 +5,10 @@
 
 use clap::builder::{EnumValueParser, TypedValueParser};
 use clap::ValueEnum;
-use ferrolearn::classic::pipeline::{Distance, Hyper, ModelKind, PenaltyKind, Scaling, SolverKind};
-use ferrolearn::classic::svm::SvmLoss;
+use ferrolearn::classic::pipeline::{
+    Distance, Hyper, LossKind, ModelKind, PenaltyKind, Scaling, SolverKind,
+};
+use ferrolearn::classic::sgd::LearningRate;
 
 /// The learners `--model` selects ([`ModelKind`]).
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +33,11 @@ pub enum ModelArg {
     Multisvm,
     /// Perceptron, one-vs-rest for several classes (--lr, --epochs).
     Perceptron,
+    /// Linear classifier by plain SGD, one-vs-rest, as SGDClassifier with the same seed
+    /// (--loss, --penalty, --alpha, --l1-ratio, --lr-schedule, --lr as eta0, --max-iter).
+    Sgd,
+    /// Linear regressor by plain SGD, as SGDRegressor (the flags of sgd).
+    SgdRegressor,
     /// Multi-layer perceptron, as MLPClassifier: ReLU hidden layers, softmax cross-entropy,
     /// Adam (--hidden, --alpha, --lr, --batch-size, --max-iter epochs).
     Mlp,
@@ -51,6 +58,8 @@ impl From<ModelArg> for ModelKind {
             ModelArg::Svm => ModelKind::Svm,
             ModelArg::Multisvm => ModelKind::Multisvm,
             ModelArg::Perceptron => ModelKind::Perceptron,
+            ModelArg::Sgd => ModelKind::Sgd,
+            ModelArg::SgdRegressor => ModelKind::SgdRegressor,
             ModelArg::Mlp => ModelKind::Mlp,
             ModelArg::Kmeans => ModelKind::Kmeans,
         }
@@ -100,6 +109,75 @@ impl From<PenaltyArg> for PenaltyKind {
             PenaltyArg::L2 => PenaltyKind::L2,
             PenaltyArg::L1 => PenaltyKind::L1,
             PenaltyArg::Elasticnet => PenaltyKind::Elasticnet,
+        }
+    }
+}
+
+/// The loss of svm and the SGD models ([`LossKind`]), under scikit-learn's names.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LossArg {
+    /// max(0, 1 - y p) (svm, sgd's default).
+    Hinge,
+    /// Logistic regression (sgd; gives probabilities).
+    #[value(name = "log_loss")]
+    LogLoss,
+    /// Zhang's smoothed hinge (sgd; gives probabilities).
+    #[value(name = "modified_huber")]
+    ModifiedHuber,
+    /// max(0, 1 - y p)^2 (svm's default, sgd).
+    #[value(name = "squared_hinge")]
+    SquaredHinge,
+    /// max(0, -y p) (sgd).
+    Perceptron,
+    /// (p - y)^2 / 2 (sgd-regressor's default, sgd).
+    #[value(name = "squared_error")]
+    SquaredError,
+    /// Squared within 0.1 of the target, linear beyond (sgd-regressor, sgd).
+    Huber,
+    /// max(0, |y - p| - 0.1) (sgd-regressor, sgd).
+    #[value(name = "epsilon_insensitive")]
+    EpsilonInsensitive,
+    /// max(0, |y - p| - 0.1)^2 (sgd-regressor, sgd).
+    #[value(name = "squared_epsilon_insensitive")]
+    SquaredEpsilonInsensitive,
+}
+
+impl From<LossArg> for LossKind {
+    fn from(l: LossArg) -> LossKind {
+        match l {
+            LossArg::Hinge => LossKind::Hinge,
+            LossArg::LogLoss => LossKind::LogLoss,
+            LossArg::ModifiedHuber => LossKind::ModifiedHuber,
+            LossArg::SquaredHinge => LossKind::SquaredHinge,
+            LossArg::Perceptron => LossKind::Perceptron,
+            LossArg::SquaredError => LossKind::SquaredError,
+            LossArg::Huber => LossKind::Huber,
+            LossArg::EpsilonInsensitive => LossKind::EpsilonInsensitive,
+            LossArg::SquaredEpsilonInsensitive => LossKind::SquaredEpsilonInsensitive,
+        }
+    }
+}
+
+/// How the SGD models' step size moves ([`LearningRate`]).
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LrScheduleArg {
+    /// eta = --lr.
+    Constant,
+    /// eta = 1 / (alpha (t0 + t)) (sgd's default).
+    Optimal,
+    /// eta = --lr / t^power_t (sgd-regressor's default).
+    Invscaling,
+    /// --lr, divided by 5 whenever 5 epochs fail to improve.
+    Adaptive,
+}
+
+impl From<LrScheduleArg> for LearningRate {
+    fn from(s: LrScheduleArg) -> LearningRate {
+        match s {
+            LrScheduleArg::Constant => LearningRate::Constant,
+            LrScheduleArg::Optimal => LearningRate::Optimal,
+            LrScheduleArg::Invscaling => LearningRate::InvScaling,
+            LrScheduleArg::Adaptive => LearningRate::Adaptive,
         }
     }
 }
@@ -180,10 +258,14 @@ pub struct HyperArgs {
     /// logistic, softmax, svm: inverse regularisation strength C.
     #[arg(long, default_value_t = 1.0, allow_hyphen_values = true)]
     pub c: f64,
-    /// logistic, softmax: penalty on the weights.
+    /// logistic, softmax, sgd: penalty on the weights.
     #[arg(long, value_enum, default_value_t = PenaltyArg::L2)]
     pub penalty: PenaltyArg,
-    /// logistic, softmax: share of L1 in the elastic-net penalty, in [0, 1].
+    /// svm: hinge or squared_hinge (default); sgd: any (default hinge); sgd-regressor:
+    /// squared_error (default), huber, epsilon_insensitive, squared_epsilon_insensitive.
+    #[arg(long, value_enum)]
+    pub loss: Option<LossArg>,
+    /// logistic, softmax, sgd: share of L1 in the elastic-net penalty, in [0, 1].
     #[arg(long, default_value_t = 0.5, allow_hyphen_values = true)]
     pub l1_ratio: f64,
     /// linear, ridge: exact (default) or gd; logistic, softmax: lbfgs (default for none/l2),
@@ -195,6 +277,10 @@ pub struct HyperArgs {
     /// mlp.
     #[arg(long, allow_hyphen_values = true)]
     pub lr: Option<f64>,
+    /// sgd, sgd-regressor: how the step size moves (default optimal for sgd, invscaling for
+    /// sgd-regressor).
+    #[arg(long, value_enum)]
+    pub lr_schedule: Option<LrScheduleArg>,
     /// Passes over the training rows (solver gd, perceptron, multisvm).
     #[arg(long, default_value_t = 100)]
     pub epochs: usize,
@@ -236,18 +322,18 @@ impl HyperArgs {
             degree: self.degree,
             c: self.c,
             penalty: self.penalty.into(),
-            loss: SvmLoss::SquaredHinge,
+            loss: self.loss.map(LossKind::from),
             l1_ratio: self.l1_ratio,
             solver: self.solver.map(SolverKind::from),
             lr: self.lr,
+            lr_schedule: self.lr_schedule.map(LearningRate::from),
             epochs: self.epochs,
             batch_size: self.batch_size,
             max_iter: self.max_iter,
-            tol: None,
             hidden: self.hidden.clone(),
             scale: self.scale.into(),
-            fit_intercept: true,
             seed: self.seed,
+            ..Hyper::default()
         }
     }
 }
@@ -280,6 +366,8 @@ mod tests {
         same_names::<DistanceArg, Distance>();
         same_names::<PenaltyArg, PenaltyKind>();
         same_names::<SolverArg, SolverKind>();
+        same_names::<LossArg, LossKind>();
+        same_names::<LrScheduleArg, LearningRate>();
         same_names::<ScaleArg, Scaling>();
     }
 

@@ -63,6 +63,7 @@ pub mod pipeline;
 pub mod preprocessing;
 pub mod scoring;
 pub mod selection;
+pub mod sgd;
 pub mod softmax;
 pub mod svm;
 mod svm_dual;

@@ -13,6 +13,7 @@ use crate::classic::logistic::LogisticModel;
 use crate::classic::mlp::MlpModel;
 use crate::classic::multiclass_svm::MulticlassSvmModel;
 use crate::classic::perceptron::PerceptronModel;
+use crate::classic::sgd::{SgdClassifierModel, SgdRegressorModel};
 use crate::classic::softmax::SoftmaxModel;
 use crate::classic::svm::LinearSvmModel;
 use crate::classic::{Classifier, Regressor};
@@ -34,6 +35,10 @@ pub enum FittedModel {
     Multisvm(MulticlassSvmModel),
     /// Perceptron.
     Perceptron(PerceptronModel),
+    /// Linear classifier by SGD.
+    Sgd(SgdClassifierModel),
+    /// Linear regressor by SGD.
+    SgdRegressor(SgdRegressorModel),
     /// Multi-layer perceptron.
     Mlp(MlpModel),
     /// Least squares or ridge, closed form.
@@ -57,8 +62,9 @@ pub struct FittedPipeline {
 
 impl FittedPipeline {
     /// Class probabilities `[N, n_classes]` for the models that define them, as
-    /// scikit-learn's `predict_proba`: logistic, softmax, mlp and knn (the share of the k
-    /// neighbours in each class); `None` for the others.
+    /// scikit-learn's `predict_proba`: logistic, softmax, mlp, knn (the share of the k
+    /// neighbours in each class) and sgd with loss log_loss or modified_huber; `None` for the
+    /// others.
     pub fn predict_proba(&self, x: ArrayView2<f64>) -> Result<Option<Array2<f64>>> {
         let xs = self.scaler.transform(x)?;
         Ok(match &self.model {
@@ -66,6 +72,7 @@ impl FittedPipeline {
             FittedModel::Softmax(m) => Some(m.predict_proba(xs.view())?),
             FittedModel::Mlp(m) => Some(m.predict_proba(xs.view())?),
             FittedModel::Knn(m) => Some(m.predict_proba(xs.view())?),
+            FittedModel::Sgd(m) => m.predict_proba(xs.view())?,
             _ => None,
         })
     }
@@ -83,16 +90,16 @@ impl FittedPipeline {
         Ok((Classifier::predict(self, x)?, self.predict_proba(x)?))
     }
 
-    /// Decision scores of the SVMs, which give no probabilities (scikit-learn's `LinearSVC`
-    /// has `decision_function` only): `[N, 1]` for a two-class svm (positive means the
-    /// second class, as scikit-learn's single column), `[N, n_classes]` for a one-vs-rest
-    /// svm and for multisvm (whose weights hold a row per class even for two); `None` for
-    /// the other models.
+    /// Decision scores of the SVMs and sgd: `[N, 1]` for a two-class svm or sgd (positive
+    /// means the second class, as scikit-learn's single column), `[N, n_classes]` for a
+    /// one-vs-rest svm or sgd and for multisvm (whose weights hold a row per class even for
+    /// two); `None` for the other models.
     pub fn decision_function(&self, x: ArrayView2<f64>) -> Result<Option<Array2<f64>>> {
         let xs = self.scaler.transform(x)?;
         Ok(match &self.model {
             FittedModel::Svm(m) => Some(m.decision_function(xs.view())?),
             FittedModel::Multisvm(m) => Some(m.decision_function(xs.view())?),
+            FittedModel::Sgd(m) => Some(m.decision_function(xs.view())?),
             _ => None,
         })
     }
@@ -105,11 +112,13 @@ impl FittedPipeline {
             FittedModel::Svm(m) => m,
             FittedModel::Multisvm(m) => m,
             FittedModel::Perceptron(m) => m,
+            FittedModel::Sgd(m) => m,
             FittedModel::Mlp(m) => m,
             FittedModel::Kmeans(m) => m,
-            FittedModel::Linear(_) | FittedModel::LinearGd(_) | FittedModel::Poly(_) => {
-                return None
-            }
+            FittedModel::Linear(_)
+            | FittedModel::LinearGd(_)
+            | FittedModel::Poly(_)
+            | FittedModel::SgdRegressor(_) => return None,
         })
     }
 
@@ -118,6 +127,7 @@ impl FittedPipeline {
             FittedModel::Linear(m) => m,
             FittedModel::LinearGd(m) => m,
             FittedModel::Poly(m) => m,
+            FittedModel::SgdRegressor(m) => m,
             _ => return None,
         })
     }

@@ -6,10 +6,11 @@
 use serde::{Deserialize, Serialize};
 
 use super::kind::ModelKind;
-use super::options::{Choice, Distance, PenaltyKind, Scaling, SolverKind};
+use super::options::{Choice, Distance, LossKind, PenaltyKind, Scaling, SolverKind};
 use crate::classic::linear_solver::Solver;
 use crate::classic::penalty::Penalty;
 use crate::classic::selection::{ParamSet, ParamValue};
+use crate::classic::sgd::{LearningRate, Sgd};
 use crate::classic::svm::SvmLoss;
 use crate::{Error, Result};
 
@@ -32,9 +33,11 @@ pub struct Hyper {
     pub c: f64,
     /// logistic, softmax: penalty on the weights.
     pub penalty: PenaltyKind,
-    /// svm: hinge or squared hinge (default, as `LinearSVC`).
+    /// svm: hinge or squared_hinge (default, as `LinearSVC`); sgd: any loss (default hinge),
+    /// sgd-regressor: squared_error (default), huber, epsilon_insensitive or
+    /// squared_epsilon_insensitive.
     #[serde(default)]
-    pub loss: SvmLoss,
+    pub loss: Option<LossKind>,
     /// logistic, softmax: share of L1 in the elastic-net penalty, in [0, 1].
     pub l1_ratio: f64,
     /// linear, ridge: exact (default) or gd; logistic, softmax: lbfgs (default for none/l2),
@@ -42,8 +45,28 @@ pub struct Hyper {
     pub solver: Option<SolverKind>,
     /// Step size of gradient descent (solver gd, perceptron, multisvm) or Adam (mlp); default
     /// 0.01 for linear/ridge, 0.1 for logistic/softmax/multisvm, 1 for perceptron, 1e-3 for
-    /// mlp.
+    /// mlp; sgd, sgd-regressor: the initial step `eta0` (default 0.01).
     pub lr: Option<f64>,
+    /// sgd, sgd-regressor: how the step size moves (default optimal for sgd, invscaling for
+    /// sgd-regressor).
+    #[serde(default)]
+    pub lr_schedule: Option<LearningRate>,
+    /// sgd, sgd-regressor: the exponent of the invscaling schedule (default 0.5 for sgd, 0.25
+    /// for sgd-regressor).
+    #[serde(default)]
+    pub power_t: Option<f64>,
+    /// sgd, sgd-regressor: the width of the huber and epsilon-insensitive losses.
+    #[serde(default = "tenth")]
+    pub epsilon: f64,
+    /// sgd, sgd-regressor: epochs without improvement by `tol` before stopping.
+    #[serde(default = "five")]
+    pub n_iter_no_change: usize,
+    /// sgd, sgd-regressor: whether to reshuffle the rows every epoch.
+    #[serde(default = "yes")]
+    pub shuffle: bool,
+    /// sgd: a weight per class (by label) on its samples' steps; `None` weighs all 1.
+    #[serde(default)]
+    pub class_weight: Option<Vec<f64>>,
     /// Passes over the training rows (solver gd, perceptron, multisvm).
     pub epochs: usize,
     /// Rows per gradient step (solver gd, multisvm, mlp); `Some(0)` means all rows. Default
@@ -52,10 +75,11 @@ pub struct Hyper {
     pub batch_size: Option<usize>,
     /// Most iterations of lbfgs / fista (default 100), passes of svm (default 1000), Lloyd
     /// iterations of kmeans (default 300) or its mini-batch passes (default 100), epochs of
-    /// mlp (default 200).
+    /// mlp (default 200) and of sgd (default 1000).
     pub max_iter: Option<usize>,
     /// Stopping tolerance of lbfgs / fista (largest gradient entry) and svm (default 1e-4,
-    /// scikit-learn's `tol`).
+    /// scikit-learn's `tol`); sgd: the least fall of the epoch objective that counts as an
+    /// improvement (default 1e-3; `-inf` never stops early).
     #[serde(default)]
     pub tol: Option<f64>,
     /// mlp: width of each hidden layer.
@@ -82,10 +106,16 @@ impl Default for Hyper {
             degree: 2,
             c: 1.0,
             penalty: PenaltyKind::L2,
-            loss: SvmLoss::SquaredHinge,
+            loss: None,
             l1_ratio: 0.5,
             solver: None,
             lr: None,
+            lr_schedule: None,
+            power_t: None,
+            epsilon: tenth(),
+            n_iter_no_change: five(),
+            shuffle: true,
+            class_weight: None,
             epochs: 100,
             batch_size: None,
             max_iter: None,
@@ -100,8 +130,9 @@ impl Default for Hyper {
 
 /// The names [`Hyper::with_params`] accepts (search grids and ranges).
 pub const PARAM_NAMES: &str =
-    "k, n_init, metric, alpha, degree, c, penalty, loss, l1_ratio, solver, lr, \
-                               epochs, batch_size, max_iter, tol, hidden, scale, fit_intercept, seed";
+    "k, n_init, metric, alpha, degree, c, penalty, loss, l1_ratio, solver, lr, lr_schedule, \
+     power_t, epsilon, n_iter_no_change, shuffle, class_weight, epochs, batch_size, max_iter, tol, hidden, \
+     scale, fit_intercept, seed";
 
 impl Hyper {
     /// A copy with the named parameters of a search candidate set.
@@ -125,10 +156,16 @@ impl Hyper {
             "degree" => self.degree = set.get_usize(name)?,
             "c" | "C" => self.c = set.get_f64(name)?,
             "penalty" => self.penalty = Choice::parse(name, &text)?,
-            "loss" => self.loss = Choice::parse(name, &text)?,
+            "loss" => self.loss = Some(Choice::parse(name, &text)?),
             "l1_ratio" => self.l1_ratio = set.get_f64(name)?,
             "solver" => self.solver = Some(Choice::parse(name, &text)?),
             "lr" => self.lr = Some(set.get_f64(name)?),
+            "lr_schedule" => self.lr_schedule = Some(Choice::parse(name, &text)?),
+            "power_t" => self.power_t = Some(set.get_f64(name)?),
+            "epsilon" => self.epsilon = set.get_f64(name)?,
+            "n_iter_no_change" => self.n_iter_no_change = set.get_usize(name)?,
+            "shuffle" => self.shuffle = flag(name, value)?,
+            "class_weight" => self.class_weight = Some(class_weights(name, value)?),
             "epochs" => self.epochs = set.get_usize(name)?,
             "batch_size" => self.batch_size = Some(set.get_usize(name)?),
             "max_iter" => self.max_iter = Some(set.get_usize(name)?),
@@ -175,6 +212,44 @@ impl Hyper {
                 l1_ratio: self.l1_ratio,
             },
         }
+    }
+
+    /// The svm's loss: `loss`, squared hinge by default.
+    pub(super) fn svm_loss(&self) -> Result<SvmLoss> {
+        self.loss.map_or(Ok(SvmLoss::SquaredHinge), LossKind::svm)
+    }
+
+    /// The SGD learner of `kind` (sgd or sgd-regressor), with its scikit-learn defaults for
+    /// what is not set.
+    pub(super) fn sgd(&self, kind: ModelKind) -> Result<Sgd> {
+        let base = if kind == ModelKind::SgdRegressor {
+            Sgd::regressor()
+        } else {
+            Sgd::classifier()
+        };
+        let seed = u32::try_from(self.seed).map_err(|_| {
+            Error::InvalidParameter(format!(
+                "--model {} seeds numpy's RandomState as scikit-learn does: the seed must be \
+                 below 2^32, got {}",
+                kind.name(),
+                self.seed
+            ))
+        })?;
+        Ok(Sgd {
+            loss: self.loss.map_or(base.loss, |l| l.sgd(self.epsilon)),
+            penalty: self.penalty(),
+            alpha: self.alpha.unwrap_or(base.alpha),
+            fit_intercept: self.fit_intercept,
+            max_iter: self.max_iter.unwrap_or(base.max_iter),
+            tol: Some(self.tol.unwrap_or(1e-3)).filter(|t| *t > f64::NEG_INFINITY),
+            n_iter_no_change: self.n_iter_no_change,
+            shuffle: self.shuffle,
+            seed,
+            learning_rate: self.lr_schedule.unwrap_or(base.learning_rate),
+            eta0: self.lr_or(base.eta0),
+            power_t: self.power_t.unwrap_or(base.power_t),
+            class_weight: self.class_weight.clone(),
+        })
     }
 
     /// The solver of logistic / softmax regression (`kind`, for the message when the solver
@@ -232,6 +307,16 @@ fn yes() -> bool {
     true
 }
 
+/// serde's default of `epsilon` for models saved before the SGD models existed.
+fn tenth() -> f64 {
+    0.1
+}
+
+/// serde's default of `n_iter_no_change` for models saved before the SGD models existed.
+fn five() -> usize {
+    5
+}
+
 /// serde's default of `n_init` for models saved before the flag existed.
 fn one() -> usize {
     1
@@ -240,6 +325,21 @@ fn one() -> usize {
 /// The default of `hidden` (also for runs saved before the MLP existed).
 fn default_hidden() -> Vec<usize> {
     vec![100]
+}
+
+/// The value of `class_weight`: one weight per class, in label order, joined by commas or
+/// spaces (`1,0.5,2`).
+fn class_weights(name: &str, value: &ParamValue) -> Result<Vec<f64>> {
+    let text = value.to_string();
+    text.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.parse::<f64>().ok())
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| {
+            Error::InvalidParameter(format!(
+                "`{name}` cannot be `{text}`; expected one weight per class, e.g. 1,0.5,2"
+            ))
+        })
 }
 
 /// A search value of `hidden`: one width (`500`) or several joined by `x` (`512x256`), as a

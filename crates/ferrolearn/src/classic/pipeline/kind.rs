@@ -29,6 +29,12 @@ pub enum ModelKind {
     Multisvm,
     /// Perceptron, one-vs-rest for several classes (`lr`, `epochs`).
     Perceptron,
+    /// Linear classifier by plain SGD, one-vs-rest, as `SGDClassifier` (`loss`, `penalty`,
+    /// `alpha`, `l1_ratio`, `lr_schedule`, `lr` as eta0, `power_t`, `max_iter`, `tol`).
+    Sgd,
+    /// Linear regressor by plain SGD, as `SGDRegressor` (as sgd, `epsilon` for the huber and
+    /// epsilon-insensitive losses).
+    SgdRegressor,
     /// Multi-layer perceptron, as `MLPClassifier` (`hidden`, `alpha`, `lr`, `batch_size`,
     /// `max_iter`).
     Mlp,
@@ -41,7 +47,10 @@ impl ModelKind {
     /// Whether the model predicts classes (else real values; k-means' cluster ids count as
     /// classes).
     pub fn is_classifier(self) -> bool {
-        !matches!(self, ModelKind::Linear | ModelKind::Ridge | ModelKind::Poly)
+        !matches!(
+            self,
+            ModelKind::Linear | ModelKind::Ridge | ModelKind::Poly | ModelKind::SgdRegressor
+        )
     }
 }
 
@@ -56,6 +65,8 @@ impl Choice for ModelKind {
         ModelKind::Svm,
         ModelKind::Multisvm,
         ModelKind::Perceptron,
+        ModelKind::Sgd,
+        ModelKind::SgdRegressor,
         ModelKind::Mlp,
         ModelKind::Kmeans,
     ];
@@ -71,6 +82,8 @@ impl Choice for ModelKind {
             ModelKind::Svm => "svm",
             ModelKind::Multisvm => "multisvm",
             ModelKind::Perceptron => "perceptron",
+            ModelKind::Sgd => "sgd",
+            ModelKind::SgdRegressor => "sgd-regressor",
             ModelKind::Mlp => "mlp",
             ModelKind::Kmeans => "kmeans",
         }

@@ -131,7 +131,7 @@ impl Pipeline {
             ModelKind::Svm => FittedModel::Svm(
                 LinearSvm {
                     c: h.c,
-                    loss: h.loss,
+                    loss: h.svm_loss()?,
                     tol: h.tol_or_default(),
                     max_iter: h.max_iter.unwrap_or(1000),
                     seed: h.seed,
@@ -165,6 +165,7 @@ impl Pipeline {
                 }
                 .fit(x, y)?,
             ),
+            ModelKind::Sgd => FittedModel::Sgd(FitClassifier::fit(&h.sgd(self.kind)?, x, y)?),
             ModelKind::Mlp => FittedModel::Mlp(
                 MlpClassifier {
                     hidden: h.hidden.clone(),
@@ -178,7 +179,7 @@ impl Pipeline {
                 .fit(x, y)?,
             ),
             ModelKind::Kmeans => return Err(clustering_error()),
-            ModelKind::Linear | ModelKind::Ridge | ModelKind::Poly => {
+            ModelKind::Linear | ModelKind::Ridge | ModelKind::Poly | ModelKind::SgdRegressor => {
                 return Err(Error::InvalidParameter(format!(
                     "--model {} is a regressor, not a classifier",
                     self.kind.name()
@@ -233,6 +234,9 @@ impl Pipeline {
                 }
                 .fit(x, y)?,
             ),
+            (ModelKind::SgdRegressor, _) => {
+                FittedModel::SgdRegressor(FitRegressor::fit(&h.sgd(self.kind)?, x, y)?)
+            }
             (ModelKind::Linear | ModelKind::Ridge | ModelKind::Poly, Some(s)) => {
                 return Err(solver_error(s, self.kind))
             }

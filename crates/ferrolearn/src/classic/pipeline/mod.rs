@@ -5,7 +5,7 @@
 //! with one call.
 //!
 //! - `kind`: [`ModelKind`]; `options`: the named options ([`Distance`], [`PenaltyKind`],
-//!   [`SolverKind`], [`Scaling`]) and [`Choice`], their name lists;
+//!   [`LossKind`], [`SolverKind`], [`Scaling`], the SGD learning rate) and [`Choice`], their name lists;
 //! - `hyper`: [`Hyper`], every model's hyperparameters, set by name from a search candidate;
 //! - `learner`: [`Pipeline`], which builds the learner from the hyperparameters and fits it;
 //! - `scaler`: [`FittedScaler`]; `fitted`: [`FittedModel`] and [`FittedPipeline`];
@@ -27,7 +27,7 @@ pub use fitted::{FittedModel, FittedPipeline};
 pub use hyper::{Hyper, PARAM_NAMES};
 pub use kind::ModelKind;
 pub use learner::Pipeline;
-pub use options::{Choice, Distance, PenaltyKind, Scaling, SolverKind};
+pub use options::{Choice, Distance, LossKind, PenaltyKind, Scaling, SolverKind};
 pub use saved::{FeatureOrigin, SavedModel};
 pub use scaler::FittedScaler;
 pub use scores::Metrics;

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::classic::sgd::{LearningRate, Loss};
 use crate::classic::svm::SvmLoss;
 use crate::{Error, Result};
 
@@ -123,14 +124,104 @@ impl Choice for SolverKind {
     }
 }
 
-impl Choice for SvmLoss {
-    const ALL: &'static [SvmLoss] = &[SvmLoss::SquaredHinge, SvmLoss::Hinge];
+/// The loss of svm (hinge or squared_hinge) and of the SGD models (all nine), under
+/// scikit-learn's names. Saved runs spell it as the variant (`SquaredHinge`), as the svm's
+/// own loss was saved before the SGD models existed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LossKind {
+    /// `max(0, 1 - y p)`.
+    Hinge,
+    /// `log(1 + exp(-y p))`: logistic regression.
+    LogLoss,
+    /// Zhang's smoothed hinge (gives probabilities).
+    ModifiedHuber,
+    /// `max(0, 1 - y p)^2`.
+    SquaredHinge,
+    /// `max(0, -y p)`: the perceptron.
+    Perceptron,
+    /// `(p - y)^2 / 2`.
+    SquaredError,
+    /// Squared within `epsilon`, linear beyond.
+    Huber,
+    /// `max(0, |y - p| - epsilon)`.
+    EpsilonInsensitive,
+    /// `max(0, |y - p| - epsilon)^2`.
+    SquaredEpsilonInsensitive,
+}
+
+impl Choice for LossKind {
+    const ALL: &'static [LossKind] = &[
+        LossKind::Hinge,
+        LossKind::LogLoss,
+        LossKind::ModifiedHuber,
+        LossKind::SquaredHinge,
+        LossKind::Perceptron,
+        LossKind::SquaredError,
+        LossKind::Huber,
+        LossKind::EpsilonInsensitive,
+        LossKind::SquaredEpsilonInsensitive,
+    ];
 
     /// scikit-learn's `loss` names.
     fn name(self) -> &'static str {
         match self {
-            SvmLoss::SquaredHinge => "squared_hinge",
-            SvmLoss::Hinge => "hinge",
+            LossKind::Hinge => "hinge",
+            LossKind::LogLoss => "log_loss",
+            LossKind::ModifiedHuber => "modified_huber",
+            LossKind::SquaredHinge => "squared_hinge",
+            LossKind::Perceptron => "perceptron",
+            LossKind::SquaredError => "squared_error",
+            LossKind::Huber => "huber",
+            LossKind::EpsilonInsensitive => "epsilon_insensitive",
+            LossKind::SquaredEpsilonInsensitive => "squared_epsilon_insensitive",
+        }
+    }
+}
+
+impl LossKind {
+    /// The svm's loss; errors for the losses only the SGD models take.
+    pub(super) fn svm(self) -> Result<SvmLoss> {
+        match self {
+            LossKind::Hinge => Ok(SvmLoss::Hinge),
+            LossKind::SquaredHinge => Ok(SvmLoss::SquaredHinge),
+            other => Err(Error::InvalidParameter(format!(
+                "--model svm takes loss hinge or squared_hinge, not {}",
+                other.name()
+            ))),
+        }
+    }
+
+    /// The SGD models' loss, with `epsilon` for the losses that have one.
+    pub fn sgd(self, epsilon: f64) -> Loss {
+        match self {
+            LossKind::Hinge => Loss::Hinge { threshold: 1.0 },
+            LossKind::LogLoss => Loss::LogLoss,
+            LossKind::ModifiedHuber => Loss::ModifiedHuber,
+            LossKind::SquaredHinge => Loss::SquaredHinge,
+            LossKind::Perceptron => Loss::Hinge { threshold: 0.0 },
+            LossKind::SquaredError => Loss::SquaredError,
+            LossKind::Huber => Loss::Huber { epsilon },
+            LossKind::EpsilonInsensitive => Loss::EpsilonInsensitive { epsilon },
+            LossKind::SquaredEpsilonInsensitive => Loss::SquaredEpsilonInsensitive { epsilon },
+        }
+    }
+}
+
+impl Choice for LearningRate {
+    const ALL: &'static [LearningRate] = &[
+        LearningRate::Constant,
+        LearningRate::Optimal,
+        LearningRate::InvScaling,
+        LearningRate::Adaptive,
+    ];
+
+    /// scikit-learn's `learning_rate` names.
+    fn name(self) -> &'static str {
+        match self {
+            LearningRate::Constant => "constant",
+            LearningRate::Optimal => "optimal",
+            LearningRate::InvScaling => "invscaling",
+            LearningRate::Adaptive => "adaptive",
         }
     }
 }
