@@ -1,5 +1,6 @@
 """Networks: train a built-in model or a model description on a named dataset or on
-`uint8` image arrays, with a progress bar, and use the trained run.
+image arrays (`uint8`, or floats holding 8-bit pixels on the 0-255 or 0-1 scale), with a
+progress bar, and use the trained run.
 
     from ferrolearn import nn
     run = nn.train("lenet5", "mnist", epochs=1)
@@ -30,13 +31,9 @@ DATASETS = ("mnist", "fashion-mnist", "cifar-10")
 
 
 def _images(X, what):
-    """`X` as `uint8` `[N, C, H, W]` (a gray `[N, H, W]` gains its channel axis)."""
-    X = np.asarray(X)
-    if X.dtype != np.uint8:
-        raise TypeError(
-            f"{what} must hold uint8 pixels (0-255), as the CLI's datasets do; got {X.dtype}. "
-            "Pixels in [0, 1] convert with (X * 255).round().astype(np.uint8)"
-        )
+    """`X` as `uint8` `[N, C, H, W]` (a gray `[N, H, W]` gains its channel axis), converted
+    once from other dtypes that hold 8-bit pixels."""
+    X = _pixels(np.asarray(X), what)
     if X.ndim == 3:
         X = X[:, None, :, :]
     if X.ndim != 4:
@@ -46,6 +43,46 @@ def _images(X, what):
     if X.shape[0] == 0:
         raise ValueError(f"{what} holds no images")
     return np.ascontiguousarray(X)
+
+
+def _pixels(X, what):
+    """`uint8` pixels from `X`: `uint8` as it is; integers in 0-255; floats on the 0-255
+    scale, or on the 0-1 scale of torchvision's `ToTensor` (the largest value at most 1),
+    whose values are 8-bit levels (within 1e-3 of one). ferrolearn normalises images
+    itself, so values between levels (already normalised or resampled images) are refused
+    rather than rounded silently."""
+    if X.dtype == np.uint8:
+        return X
+    if X.dtype.kind in "iu":
+        if X.size and (X.min() < 0 or X.max() > 255):
+            raise ValueError(
+                f"{what} hold integers outside 0-255 ({X.min()} to {X.max()}); images are "
+                "8-bit pixels"
+            )
+        return X.astype(np.uint8)
+    if X.dtype.kind != "f":
+        raise TypeError(
+            f"{what} must hold pixels (uint8 0-255, or floats 0-255 or 0-1); got {X.dtype}"
+        )
+    if X.size == 0:
+        return X.astype(np.uint8)
+    low, high = float(np.min(X)), float(np.max(X))
+    if not (np.isfinite(low) and np.isfinite(high)) or low < 0 or high > 255:
+        raise ValueError(
+            f"{what} hold values from {low:g} to {high:g}; images are pixels 0-255 or 0-1 "
+            "(ferrolearn normalises them itself: pass them before normalisation)"
+        )
+    scale = 255.0 if high <= 1.0 else 1.0
+    levels = np.asarray(X, dtype=np.float64) * scale
+    rounded = np.rint(levels)
+    off = float(np.max(np.abs(levels - rounded)))
+    if off > 1e-3:
+        raise ValueError(
+            f"{what} hold values between 8-bit levels (up to {off:.3f} of a level away on "
+            f"the 0-255 scale); ferrolearn trains on 8-bit pixels: quantise them first, "
+            "e.g. (X * 255).round().astype(np.uint8) for 0-1 images"
+        )
+    return rounded.astype(np.uint8)
 
 
 def _option_value(value):
@@ -160,8 +197,9 @@ def train(
     model: a built-in model (`BUILTIN_MODELS`), a model description (the JSON model file's
         content as a dict) or a model file's path.
     data: a dataset name (`DATASETS`; found in `data_dir`, `$FERROLEARN_DATA` or the bundled
-        data) whose test set is then evaluated at the end, or `uint8` images `[N, H, W]` /
-        `[N, C, H, W]` with their labels `y` (any values; `Run.classes_` keeps them).
+        data) whose test set is then evaluated at the end, or images `[N, H, W]` /
+        `[N, C, H, W]` (`uint8`, or floats holding 8-bit pixels on the 0-255 or 0-1 scale)
+        with their labels `y` (any values; `Run.classes_` keeps them).
     test: `(X_test, y_test)` evaluated at the end when `data` is arrays.
     out: a run directory written as `ferrolearn train --out` writes it (checkpoints
         included); refused when it holds another run, unless `overwrite`.
@@ -311,7 +349,7 @@ class Run:
         return _native.Images.from_arrays(X, zeros, self.class_names)
 
     def predict_proba(self, X, tta=None, threads=None):
-        """Class probabilities `float32` `[N, classes]` of uint8 images, with the run's
+        """Class probabilities `float32` `[N, classes]` of images, with the run's
         test-time augmentation unless `tta` names another (none, flip, flip-translate)."""
         return self._native.predict_proba(self._input(X), tta=tta, threads=threads)
 

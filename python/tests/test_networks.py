@@ -111,6 +111,15 @@ def test_training_on_arrays_learns_and_gives_back_the_labels_it_was_given(tmp_pa
     assert run.evaluate(X_test, y_test)["accuracy"] == run.test_accuracy
     # Gray images without a channel axis are taken as [N, 1, H, W].
     np.testing.assert_array_equal(run.predict(X_test[:, 0]), predicted)
+    # Floats holding the same pixels, on the 0-255 or ToTensor's 0-1 scale, are the same
+    # images: the same probabilities, and training on them gives the same weights.
+    np.testing.assert_array_equal(run.predict_proba(X_test.astype(np.float32) / 255), proba)
+    np.testing.assert_array_equal(run.predict_proba(X_test.astype(np.float64)), proba)
+    floats = nn.train(
+        SMALL_CNN, X.astype(np.float32) / 255, y, test=(X_test, y_test), epochs=4,
+        batch_size=32, lr=0.05, val_fraction=0, progress=False,
+    )
+    np.testing.assert_array_equal(floats.predict_proba(X_test), proba)
 
     run.save(tmp_path / "saved")
     again = nn.load(tmp_path / "saved")
@@ -137,7 +146,10 @@ def test_options_and_inputs_are_checked_with_the_clis_messages(tmp_path):
     refused(ValueError, "unknown field `momentm`", SMALL_CNN, X, y, momentm=0.5)
     refused(ValueError, "lr must be", SMALL_CNN, X, y, lr=-1.0)
     refused(ValueError, "limit must be >= 1, got 0", SMALL_CNN, X, y, limit=0)
-    refused(TypeError, "uint8 pixels", SMALL_CNN, X.astype(np.float32) / 255, y)
+    refused(ValueError, "between 8-bit levels", SMALL_CNN, X.astype(np.float32) / 255 + 1e-2, y)
+    refused(ValueError, "pass them before normalisation", SMALL_CNN, X.astype(np.float32) - 128, y)
+    refused(ValueError, "integers outside 0-255", SMALL_CNN, X.astype(np.int64) * 2, y)
+    refused(TypeError, "must hold pixels", SMALL_CNN, X.astype(bool), y)
     refused(ValueError, r"\[N, H, W\] or \[N, C, H, W\]", SMALL_CNN, X[:, 0, 0], y)
     refused(ValueError, "neither a built-in model", "lenet7", X, y)
     refused(ValueError, "60 images need 60 labels", SMALL_CNN, X, y[:10])
