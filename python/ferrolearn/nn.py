@@ -340,7 +340,7 @@ class Run:
 
     @property
     def stopped(self):
-        """Why training ended: completed, early_stopped, time_budget (or loaded)."""
+        """Why training ended: completed, early_stopped, time_budget, interrupted (or loaded)."""
         return self._native.stopped
 
     def _input(self, X):

@@ -14,10 +14,10 @@ use numpy::{PyUntypedArrayMethods, ToPyArray};
 use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
-use ferrolearn::data::{load, Dataset, DatasetName};
+use ferrolearn::data::{load, Dataset, DatasetName, ARRAYS};
 use ferrolearn::train::memory::check_run_fits;
 use ferrolearn::train::{
-    prepare_run_dir, split_train, BatchProgress, EpochRecord, Spelling, TrainObserver,
+    prepare_run_dir, split_train, BatchProgress, EpochRecord, Spelling, StopReason, TrainObserver,
     TrainOptions, Trainer, Tta,
 };
 
@@ -75,7 +75,7 @@ impl Images {
         let set = Dataset::new(pixels, item_shape, labels, class_names).map_err(to_py)?;
         Ok(Images {
             set,
-            name: "arrays".into(),
+            name: ARRAYS.into(),
         })
     }
 
@@ -193,8 +193,8 @@ pub struct NetworkRun {
     trainer: Mutex<Trainer>,
     /// Its run directory, when it has one.
     dir: Option<PathBuf>,
-    /// How training ended (`completed`, `early_stopped`, ...; `loaded` for a loaded run).
-    stopped: String,
+    /// How training ended; `None` for a run loaded from its directory.
+    stopped: Option<StopReason>,
 }
 
 impl NetworkRun {
@@ -375,14 +375,10 @@ fn fit_run(
         }
         return Err(e);
     }
-    let stopped = serde_json::to_value(stopped)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
     Ok(NetworkRun {
         trainer: Mutex::new(trainer),
         dir: out,
-        stopped,
+        stopped: Some(stopped),
     })
 }
 
@@ -395,7 +391,7 @@ impl NetworkRun {
         Ok(NetworkRun {
             trainer: Mutex::new(trainer),
             dir: Some(dir),
-            stopped: "loaded".into(),
+            stopped: None,
         })
     }
 
@@ -480,8 +476,8 @@ impl NetworkRun {
     }
 
     #[getter]
-    fn stopped(&self) -> &str {
-        &self.stopped
+    fn stopped(&self) -> &'static str {
+        self.stopped.map_or("loaded", StopReason::name)
     }
 
     #[getter]

@@ -126,6 +126,11 @@ def test_training_on_arrays_learns_and_gives_back_the_labels_it_was_given(tmp_pa
     np.testing.assert_array_equal(again.predict_proba(X_test), proba)
     assert again.config == run.config
     assert again.history.equals(run.history)
+    assert run.stopped == "completed" and again.stopped == "loaded"
+    # The CLI reads the directory but has no test split for it, and says so.
+    done = subprocess.run([cli(), "eval", "--run", str(tmp_path / "saved")], capture_output=True, text=True)
+    assert done.returncode != 0
+    assert "trained on image arrays from Python" in done.stderr, done.stderr
 
 
 def test_options_and_inputs_are_checked_with_the_clis_messages(tmp_path):

@@ -81,7 +81,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         );
     }
     let mut run = load_run(&args.run)?;
-    let dataset: DatasetName = run.config.dataset.parse().map_err(anyhow::Error::msg)?;
+    let dataset = DatasetName::of_run(&run.config.dataset)?;
     let all = load(dataset, args.data_dir.as_deref())?.test;
     let test = first_items(&all, args.test_limit);
     let tta: Tta = args.tta.map_or(run.config.final_tta, Tta::from);

@@ -256,7 +256,7 @@ pub fn run(args: Args, matches: Option<&clap::ArgMatches>) -> anyhow::Result<Exi
         Start::Fresh => None,
     };
     let dataset: DatasetName = match prior {
-        Some(c) => c.dataset.parse().map_err(anyhow::Error::msg)?,
+        Some(c) => DatasetName::of_run(&c.dataset)?,
         None => args.dataset,
     };
     let sets = load(dataset, args.data_dir.as_deref())?;

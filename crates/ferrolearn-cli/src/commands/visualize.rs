@@ -184,7 +184,7 @@ fn draw_network(args: &Args, dir: &Path, picture: &Path) -> anyhow::Result<Drawn
             })
         }
         What::Errors => {
-            let dataset: DatasetName = run.config.dataset.parse()?;
+            let dataset = DatasetName::of_run(&run.config.dataset)?;
             let all = load(dataset, args.data_dir.as_deref())?.test;
             let test = first_items(&all, args.test_limit);
             let tta = run.config.final_tta;

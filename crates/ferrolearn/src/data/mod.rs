@@ -48,7 +48,7 @@ pub use picture::{item_picture, load_picture, prepare_picture, Framing, Invert};
 pub use prefetch::Prefetch;
 pub use sets::{
     load, load_cifar10, load_fashion_mnist, load_mnist, resolve_data_dir, DatasetName, TrainTest,
-    DATA_ENV,
+    ARRAYS, DATA_ENV,
 };
 pub use target::Target;
 

@@ -112,6 +112,26 @@ impl fmt::Display for DatasetName {
     }
 }
 
+/// The dataset name a run records when it was trained on image arrays (from Python) rather
+/// than on a named dataset.
+pub const ARRAYS: &str = "arrays";
+
+impl DatasetName {
+    /// The named dataset a run's config records (`config.dataset`); a run trained on image
+    /// arrays has none, and the error says where such a run is evaluated.
+    pub fn of_run(recorded: &str) -> Result<DatasetName> {
+        if recorded == ARRAYS {
+            return Err(Error::InvalidParameter(
+                "the run was trained on image arrays from Python, not on a named dataset, so \
+                 it has no test split here: evaluate it from Python (`run.evaluate(X, y)`) or \
+                 resume it with `nn.resume(dir, X, y)`"
+                    .into(),
+            ));
+        }
+        recorded.parse()
+    }
+}
+
 impl FromStr for DatasetName {
     type Err = Error;
 

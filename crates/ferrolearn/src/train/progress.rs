@@ -69,3 +69,16 @@ pub enum StopReason {
     /// Ctrl-C in the CLI): the run was checkpointed after the current step and can be resumed.
     Interrupted,
 }
+
+impl StopReason {
+    /// The reason's name as runs record it (`completed`, `early_stopped`, `time_budget`,
+    /// `interrupted`).
+    pub fn name(self) -> &'static str {
+        match self {
+            StopReason::Completed => "completed",
+            StopReason::EarlyStopped => "early_stopped",
+            StopReason::TimeBudget => "time_budget",
+            StopReason::Interrupted => "interrupted",
+        }
+    }
+}
