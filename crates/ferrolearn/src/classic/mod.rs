@@ -93,6 +93,18 @@ pub(crate) fn check_fit_input(x: ArrayView2<f64>, n_targets: usize) -> Result<()
     check_finite(x)
 }
 
+/// Checks regression input: [`check_fit_input`], and every target finite (naming the row).
+pub(crate) fn check_regression_input(x: ArrayView2<f64>, y: ArrayView1<f64>) -> Result<()> {
+    check_fit_input(x, y.len())?;
+    if let Some(i) = y.iter().position(|v| !v.is_finite()) {
+        return Err(crate::Error::InvalidData(format!(
+            "non-finite target {} at row {i}",
+            y[i]
+        )));
+    }
+    Ok(())
+}
+
 /// Errors naming the first row and column holding a NaN or infinite value.
 pub(crate) fn check_finite(x: ArrayView2<f64>) -> Result<()> {
     for (r, row) in x.outer_iter().enumerate() {

@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use super::fitted::{FittedKnnClassifier, FittedKnnRegressor};
 use super::index::KnnIndex;
-use crate::classic::{check_fit_input, n_classes_of, FitClassifier, FitRegressor};
+use crate::classic::{
+    check_fit_input, check_regression_input, n_classes_of, FitClassifier, FitRegressor,
+};
 use crate::{Error, Result};
 
 /// The distance between two rows.
@@ -107,13 +109,7 @@ impl CheckedKnn {
         x: ArrayView2<f64>,
         y: ArrayView1<f64>,
     ) -> Result<FittedKnnRegressor> {
-        check_fit_input(x, y.len())?;
-        if let Some(i) = y.iter().position(|v| !v.is_finite()) {
-            return Err(Error::InvalidData(format!(
-                "non-finite target {} at row {i}",
-                y[i]
-            )));
-        }
+        check_regression_input(x, y)?;
         let index = KnnIndex::new(x, self.metric)?;
         index.check_k(self.k)?;
         Ok(FittedKnnRegressor {

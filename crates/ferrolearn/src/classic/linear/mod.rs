@@ -25,7 +25,7 @@ use ndarray::{Array1, ArrayView1, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{check_fit_input, check_n_features, FitRegressor, Regressor};
+use super::{check_n_features, check_regression_input, FitRegressor, Regressor};
 use crate::{Error, Result};
 
 /// Ordinary least squares, `min ||y - X w - b||^2` (scikit-learn's `LinearRegression`).
@@ -162,13 +162,7 @@ fn fit_linear(
     alpha: f64,
     fit_intercept: bool,
 ) -> Result<LinearModel> {
-    check_fit_input(x, y.len())?;
-    if let Some(i) = y.iter().position(|v| !v.is_finite()) {
-        return Err(Error::InvalidData(format!(
-            "non-finite target {} at row {i}",
-            y[i]
-        )));
-    }
+    check_regression_input(x, y)?;
     let (n, d) = x.dim();
     let data = row_major(x);
     let y = y.to_vec();

@@ -17,9 +17,10 @@ pub use loss::Loss;
 use plain::{plain_sgd, Outcome};
 use seeds::{RandomState, MAX_INT};
 
+use super::linear_input::{check_positive, check_training_set};
 use super::linear_kernels::{classes_from_scores, linear_scores};
 use super::penalty::Penalty;
-use super::{check_fit_input, n_classes_of, Classifier, FitClassifier, FitRegressor, Regressor};
+use super::{check_regression_input, Classifier, FitClassifier, FitRegressor, Regressor};
 use crate::{Error, Result};
 
 /// How the step size `eta` moves with the step count `t` (from 1).
@@ -109,9 +110,7 @@ impl Sgd {
                 "alpha must be > 0 with the optimal learning rate, which is 1 / (alpha t)".into(),
             );
         }
-        if !(self.eta0 > 0.0 && self.eta0.is_finite()) {
-            return bad(format!("eta0 must be > 0, got {}", self.eta0));
-        }
+        check_positive("eta0", self.eta0)?;
         if !self.power_t.is_finite() {
             return bad(format!("power_t must be finite, got {}", self.power_t));
         }
@@ -238,13 +237,7 @@ impl FitClassifier for Sgd {
 
     fn fit(&self, x: ArrayView2<f64>, y: ArrayView1<usize>) -> Result<SgdClassifierModel> {
         self.validate()?;
-        check_fit_input(x, y.len())?;
-        let n_classes = n_classes_of(y)?;
-        if n_classes < 2 {
-            return Err(Error::InvalidData(
-                "y has only one class; a classifier needs at least two".into(),
-            ));
-        }
+        let n_classes = check_training_set(x, y)?;
         let x = x.as_standard_layout();
         let targets = |class: usize| -> Vec<f64> {
             y.iter().map(|&c| self.loss.target(c == class)).collect()
@@ -316,13 +309,7 @@ impl FitRegressor for Sgd {
                 self.loss.name()
             )));
         }
-        check_fit_input(x, y.len())?;
-        if let Some(i) = y.iter().position(|v| !v.is_finite()) {
-            return Err(Error::InvalidData(format!(
-                "target {i} is {}; targets must be finite",
-                y[i]
-            )));
-        }
+        check_regression_input(x, y)?;
         let x = x.as_standard_layout();
         // scikit-learn's regressor draws the shuffle seed before its dataset's.
         let shuffle_seed = RandomState::new(self.seed).randint(0, MAX_INT);
